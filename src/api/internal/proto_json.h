@@ -1,0 +1,33 @@
+// Schema-driven conversion of one protobuf message to Kubernetes JSON.
+//
+// Field names, omitempty and the special encodings (Quantity, IntOrString,
+// Time, []byte) follow the JSON that Kubernetes' own encoder writes for the
+// same object; see proto_schema.h for how the tables drive it. Fields not in
+// the schema are skipped. Errors are kBadRequest, naming the JSON path of the
+// offending field ("spec.template.spec.containers.name: ..."). Never throws.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+
+#include "api/internal/proto_schema.h"
+#include "base/status.h"
+
+namespace kennel::api::internal {
+
+// Decodes `bytes`, a serialized message of type `spec`, into a JSON object.
+StatusOr<nlohmann::json> DecodeMessageToJson(std::string_view bytes, const MessageSpec& spec);
+
+// "2024-01-02T03:04:05Z" for a Unix time in seconds, as metav1.Time marshals
+// (UTC, whole seconds). kBadRequest outside years 0001..9999.
+StatusOr<std::string> FormatRfc3339(int64_t unix_seconds);
+
+// Standard base64 with padding (RFC 4648 section 4), as Go's []byte marshals.
+std::string Base64Encode(std::string_view bytes);
+
+// Whether `s` is well-formed UTF-8 (no overlongs, surrogates or > U+10FFFF).
+bool IsValidUtf8(std::string_view s);
+
+}  // namespace kennel::api::internal
