@@ -7,6 +7,24 @@
 // watchers and acknowledges them. Reads are served from an in-memory copy of
 // the committed state; watch history is a bounded in-memory window of recent
 // events (a watch from before it, e.g. after a restart, gets kGone).
+//
+// Threads: the store runs two threads of its own. The writer thread validates,
+// commits and publishes batches. The dispatch thread runs every callback, write
+// and watch alike, one at a time: callbacks never run concurrently with each
+// other, so they must not block (and must never wait for another write of this
+// store, which would deadlock). Within one watch, events arrive in revision
+// order; a write's callback runs after the write is visible to Get/Range.
+//
+// Lifecycle: the database is locked exclusively while the store is open; a
+// second OpenEmbedded of the same path, in this process or another, fails with
+// kUnavailable. Destroying the store commits and acknowledges every write
+// queued before it, delivers pending watch events, then stops; a write issued
+// during destruction (e.g. from a callback) fails with kUnavailable, its
+// callback run at once on the calling thread. Watch handles may outlive the
+// store.
+//
+// Errors: a failed SQLite transaction fails every write of its batch with
+// kInternal and publishes none of them; the store stays usable.
 #pragma once
 
 #include <cstdint>
@@ -20,10 +38,17 @@ namespace kennel::store {
 
 struct EmbeddedOptions {
   std::string path;                  // SQLite database file; created if absent
-  int64_t history_events = 100'000;  // watch history window, in events
-  bool fsync = true;                 // false only for tests that measure CPU cost
+  int64_t history_events = 100'000;  // watch history window, in events (memory: one
+                                     // event holds up to two copies of a value)
+  bool fsync = true;                 // false only for tests that measure CPU cost:
+                                     // writes then survive a crash but not power loss
 };
 
+// Opens (creating if needed) the database at options.path and loads every key
+// into memory. The fresh store's revision is 1; a reopened one continues from
+// its persisted revision with an empty watch history.
+// Errors: kBadRequest for bad options; kUnavailable if the database is already
+// open; kInternal for I/O or database errors.
 StatusOr<std::unique_ptr<Store>> OpenEmbedded(const EmbeddedOptions& options);
 
 }  // namespace kennel::store

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs, with apt-get, whatever Kennel's build, tests and benchmarks need and
+# this machine lacks. Safe to run again: it installs only what is missing.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build pkg-config
+  libboost-dev nlohmann-json3-dev libsqlite3-dev libssl-dev
+  libspdlog-dev libfmt-dev libcli11-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  ca-certificates curl procps
+)
+# Benchmarks drive a real etcd with wrk.
+if [[ "${KENNEL_BENCH_DEPS:-0}" == 1 ]]; then packages+=(etcd-server wrk); fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# kubectl drives the end-to-end tests; the machine image may already have a
+# newer one than Debian's (which is 1.20): only install Debian's if none is here.
+if ! command -v kubectl >/dev/null 2>&1; then missing+=(kubernetes-client); fi
+
+if ((${#missing[@]})); then
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

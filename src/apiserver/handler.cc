@@ -1,0 +1,1241 @@
+#include "apiserver/handler.h"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <chrono>
+#include <mutex>
+
+#include "api/defaults.h"
+#include "api/openapi.h"
+#include "api/patch.h"
+#include "api/printers.h"
+#include "api/protobuf.h"
+#include "api/registry.h"
+#include "api/selector.h"
+#include "api/validation.h"
+#include "apiserver/discovery.h"
+#include "apiserver/errors.h"
+#include "apiserver/objects.h"
+
+namespace kennel::apiserver {
+namespace {
+
+namespace asio = boost::asio;
+using nlohmann::json;
+using KvResult = StatusOr<store::KeyValue>;
+
+constexpr int kMaxUpdateAttempts = 16;
+constexpr auto kNamespaceFinalizeDelay = std::chrono::seconds(2);
+constexpr const char* kTableContentType = "application/json;as=Table;v=v1;g=meta.k8s.io";
+// Namespaces every cluster has; deleting them is refused as Kubernetes does.
+const char* const kSystemNamespaces[] = {"default", "kube-system", "kube-public",
+                                         "kube-node-lease"};
+
+// Suspends the calling coroutine until the store acknowledges one write. The
+// store calls back on its writer thread; the result is posted back to the
+// coroutine's executor so the coroutine resumes where it ran.
+template <typename Start>
+asio::awaitable<KvResult> AwaitWrite(Start start) {
+  auto shared =
+      co_await asio::async_initiate<const asio::use_awaitable_t<>, void(std::shared_ptr<KvResult>)>(
+          [start = std::move(start)](auto handler) mutable {
+            auto h = std::make_shared<decltype(handler)>(std::move(handler));
+            start([h](KvResult r) {
+              auto result = std::make_shared<KvResult>(std::move(r));
+              auto ex = asio::get_associated_executor(*h);
+              asio::post(ex, [h, result]() mutable { (*h)(result); });
+            });
+          },
+          asio::use_awaitable);
+  co_return std::move(*shared);
+}
+
+ApiResponse JsonResponse(int code, const json& body) {
+  ApiResponse r;
+  r.code = code;
+  r.body = body.dump();
+  return r;
+}
+
+bool WantsTable(const std::string& accept) { return accept.find("as=Table") != std::string::npos; }
+
+std::string MediaType(const std::string& content_type) {
+  std::string t = content_type.substr(0, content_type.find(';'));
+  while (!t.empty() && t.back() == ' ') t.pop_back();
+  return t;
+}
+
+const json& Metadata(const json& obj) {
+  static const json kEmpty = json::object();
+  auto it = obj.find("metadata");
+  return it != obj.end() && it->is_object() ? *it : kEmpty;
+}
+
+std::string MetaString(const json& obj, const char* field) {
+  const json& m = Metadata(obj);
+  auto it = m.find(field);
+  return it != m.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+json Labels(const json& obj) {
+  const json& m = Metadata(obj);
+  auto it = m.find("labels");
+  return it != m.end() ? *it : json(nullptr);
+}
+
+bool HasFinalizers(const json& obj) {
+  const json& m = Metadata(obj);
+  auto it = m.find("finalizers");
+  return it != m.end() && it->is_array() && !it->empty();
+}
+
+ErrorSubject Subject(const api::ResourceInfo& info, const std::string& name) {
+  return ErrorSubject{info.group, info.resource, name};
+}
+
+ApiResponse Error(const Status& s, const ErrorSubject& subject = {}) {
+  return JsonResponse(HttpCode(s.code()), StatusBody(s, subject));
+}
+
+// Parses a request body as JSON, or as Kubernetes protobuf when kubectl's
+// generator commands send that.
+StatusOr<json> DecodeBody(const ApiRequest& req) {
+  std::string type = MediaType(req.content_type);
+  if (type == api::kProtobufContentType) return api::DecodeKubernetesProtobuf(req.body);
+  if (!type.empty() && type != "application/json" && type != "application/yaml" &&
+      type.find("json") == std::string::npos) {
+    return UnsupportedMediaType(
+        "the body of the request was in an unknown format - accepted "
+        "media types include: application/json, application/yaml, "
+        "application/vnd.kubernetes.protobuf");
+  }
+  json body = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+  if (body.is_discarded()) {
+    return BadRequest("the body of the request could not be decoded as JSON");
+  }
+  if (!body.is_object()) return BadRequest("the body of the request must be a JSON object");
+  return body;
+}
+
+struct ContinueToken {
+  int64_t revision = 0;
+  std::string start_key;
+};
+
+std::string Base64Encode(const std::string& in) {
+  static const char* kChars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  int val = 0, bits = -6;
+  for (unsigned char c : in) {
+    val = (val << 8) + c;
+    bits += 8;
+    while (bits >= 0) {
+      out.push_back(kChars[(val >> bits) & 0x3F]);
+      bits -= 6;
+    }
+  }
+  if (bits > -6) out.push_back(kChars[((val << 8) >> (bits + 8)) & 0x3F]);
+  while (out.size() % 4) out.push_back('=');
+  return out;
+}
+
+std::string Base64Decode(const std::string& in) {
+  std::string out;
+  int val = 0, bits = -8;
+  for (unsigned char c : in) {
+    int d;
+    if (c >= 'A' && c <= 'Z')
+      d = c - 'A';
+    else if (c >= 'a' && c <= 'z')
+      d = c - 'a' + 26;
+    else if (c >= '0' && c <= '9')
+      d = c - '0' + 52;
+    else if (c == '+' || c == '-')
+      d = 62;
+    else if (c == '/' || c == '_')
+      d = 63;
+    else
+      break;
+    val = (val << 6) + d;
+    bits += 6;
+    if (bits >= 0) {
+      out.push_back(static_cast<char>((val >> bits) & 0xFF));
+      bits -= 8;
+    }
+  }
+  return out;
+}
+
+std::string EncodeContinue(const ContinueToken& t) {
+  return Base64Encode(
+      json{{"v", "meta.k8s.io/v1"}, {"rv", t.revision}, {"start", t.start_key}}.dump());
+}
+
+StatusOr<ContinueToken> DecodeContinue(const std::string& token) {
+  json j = json::parse(Base64Decode(token), nullptr, false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("rv") || !j["rv"].is_number_integer() ||
+      !j.contains("start") || !j["start"].is_string()) {
+    return BadRequest("continue key is not valid");
+  }
+  return ContinueToken{j["rv"].get<int64_t>(), j["start"].get<std::string>()};
+}
+
+StatusOr<int64_t> ParseInt(const std::string& text, const char* what) {
+  if (text.empty()) return int64_t{0};
+  try {
+    size_t used = 0;
+    int64_t v = std::stoll(text, &used);
+    if (used != text.size()) throw std::invalid_argument(text);
+    return v;
+  } catch (const std::exception&) {
+    return BadRequest(std::string("invalid ") + what + ": " + text);
+  }
+}
+
+// Selectors of a list or watch request.
+struct Filter {
+  std::optional<api::LabelSelector> labels;
+  std::optional<api::FieldSelector> fields;
+  bool Matches(const json& obj) const {
+    if (labels && !labels->Matches(Labels(obj))) return false;
+    if (fields && !fields->Matches(obj)) return false;
+    return true;
+  }
+};
+
+StatusOr<Filter> ParseFilter(const Query& q, const api::ResourceInfo& info) {
+  Filter f;
+  std::string ls = QueryValue(q, "labelSelector");
+  if (!ls.empty()) {
+    ASSIGN_OR_RETURN(auto sel, api::LabelSelector::Parse(ls));
+    if (!sel.Empty()) f.labels = std::move(sel);
+  }
+  std::string fs = QueryValue(q, "fieldSelector");
+  if (!fs.empty()) {
+    ASSIGN_OR_RETURN(auto sel, api::FieldSelector::Parse(fs, info.kind));
+    if (!sel.Empty()) f.fields = std::move(sel);
+  }
+  return f;
+}
+
+json TableFor(const api::ResourceInfo& info, const std::vector<json>& objects,
+              const std::string& resource_version, bool include_object,
+              const std::string& continue_token) {
+  auto now = std::chrono::system_clock::now();
+  json rows = json::array();
+  for (const auto& obj : objects) {
+    json row_object;
+    if (include_object) {
+      row_object = obj;
+    } else {
+      row_object = {{"kind", "PartialObjectMetadata"},
+                    {"apiVersion", "meta.k8s.io/v1"},
+                    {"metadata", Metadata(obj)}};
+    }
+    rows.push_back({{"cells", api::TableCells(info, obj, now)}, {"object", row_object}});
+  }
+  json meta = {{"resourceVersion", resource_version}};
+  if (!continue_token.empty()) meta["continue"] = continue_token;
+  return {{"kind", "Table"},
+          {"apiVersion", "meta.k8s.io/v1"},
+          {"metadata", meta},
+          {"columnDefinitions", api::TableColumns(info)},
+          {"rows", rows}};
+}
+
+// The autoscaling/v1 Scale view of a StatefulSet, Deployment or ReplicaSet.
+json ToScale(const json& obj) {
+  const json& meta = Metadata(obj);
+  json scale_meta = json::object();
+  for (const char* k : {"name", "namespace", "uid", "resourceVersion", "creationTimestamp"}) {
+    if (meta.contains(k)) scale_meta[k] = meta[k];
+  }
+  int64_t spec_replicas = obj.value("/spec/replicas"_json_pointer, int64_t{1});
+  int64_t status_replicas = obj.value("/status/replicas"_json_pointer, int64_t{0});
+  std::string selector;
+  auto sel = obj.find("spec") != obj.end() && obj["spec"].contains("selector")
+                 ? api::LabelSelector::FromJson(obj["spec"]["selector"])
+                 : StatusOr<api::LabelSelector>(BadRequest("no selector"));
+  if (sel.ok()) selector = sel->ToString();
+  return {{"kind", "Scale"},
+          {"apiVersion", "autoscaling/v1"},
+          {"metadata", scale_meta},
+          {"spec", {{"replicas", spec_replicas}}},
+          {"status", {{"replicas", status_replicas}, {"selector", selector}}}};
+}
+
+class WatchStreamImpl;
+
+}  // namespace
+
+class Handler::Impl {
+ public:
+  Impl(store::Store* store, HandlerOptions options) : store_(store), options_(options) {}
+
+  Status Bootstrap();
+  asio::awaitable<ApiResponse> Handle(ApiRequest req);
+  StatusOr<std::unique_ptr<WatchStream>> OpenWatch(const ApiRequest& req, WatchEventSink sink,
+                                                   std::string* content_type);
+
+ private:
+  ApiResponse NonResource(const ApiRequest& req);
+  asio::awaitable<ApiResponse> Resource(const ApiRequest& req, const RequestInfo& ri,
+                                        const api::ResourceInfo& info);
+  ApiResponse Get(const ApiRequest& req, const RequestInfo& ri, const api::ResourceInfo& info);
+  ApiResponse List(const ApiRequest& req, const RequestInfo& ri, const api::ResourceInfo& info);
+  asio::awaitable<ApiResponse> Create(const ApiRequest& req, const RequestInfo& ri,
+                                      const api::ResourceInfo& info);
+  asio::awaitable<ApiResponse> Update(const ApiRequest& req, const RequestInfo& ri,
+                                      const api::ResourceInfo& info);
+  asio::awaitable<ApiResponse> Patch(const ApiRequest& req, const RequestInfo& ri,
+                                     const api::ResourceInfo& info);
+  asio::awaitable<ApiResponse> Delete(const ApiRequest& req, const RequestInfo& ri,
+                                      const api::ResourceInfo& info);
+  asio::awaitable<ApiResponse> DeleteCollection(const ApiRequest& req, const RequestInfo& ri,
+                                                const api::ResourceInfo& info);
+
+  // Creates obj (already decoded) in namespace ns; shared by POST and by
+  // server-side create paths.
+  // Coroutines take their arguments by value and callers pass named values:
+  // GCC 12 mishandles temporaries that live across a co_await.
+  asio::awaitable<StatusOr<json>> CreateObject(const api::ResourceInfo& info, std::string ns,
+                                               json obj, bool dry_run);
+  // Read-modify-write with compare-and-swap, retried on conflicts the caller
+  // did not cause: mutate gets the current object and returns the desired one.
+  using Mutation = std::function<StatusOr<json>(const json& current)>;
+  asio::awaitable<StatusOr<json>> GuaranteedUpdate(const api::ResourceInfo& info, std::string ns,
+                                                   std::string name, std::string subresource,
+                                                   Mutation mutate, bool dry_run);
+  // Deletes one object honouring finalizers and grace; returns its last state.
+  asio::awaitable<StatusOr<json>> DeleteObject(const api::ResourceInfo& info, std::string ns,
+                                               std::string name, json options, bool dry_run);
+  // Dependents of owner_uid (objects whose ownerReferences name it).
+  std::vector<std::pair<const api::ResourceInfo*, json>> Dependents(const std::string& ns,
+                                                                    const std::string& owner_uid);
+  asio::awaitable<Status> OrphanDependents(std::string ns, std::string owner_uid);
+  asio::awaitable<Status> DeleteDependents(std::string ns, std::string owner_uid);
+  asio::awaitable<Status> DeleteNamespaceContents(std::string ns);
+  // Deletes a Terminating namespace's contents, then the namespace.
+  asio::awaitable<void> FinalizeNamespace(std::string ns);
+
+  Status CheckNamespaceWritable(const std::string& ns);
+  StatusOr<json> ReadObject(const api::ResourceInfo& info, const std::string& ns,
+                            const std::string& name, store::KeyValue* kv_out);
+  // The object as the request asked to see it (Table or JSON).
+  ApiResponse ObjectResponse(int code, const ApiRequest& req, const api::ResourceInfo& info,
+                             const json& obj);
+
+  store::Store* store_;
+  HandlerOptions options_;
+};
+
+// ---------------------------------------------------------------------------
+// Watch streams.
+
+namespace {
+
+class WatchStreamImpl : public WatchStream {
+ public:
+  WatchStreamImpl(const api::ResourceInfo& info, Filter filter, bool table, bool bookmarks)
+      : info_(info), filter_(std::move(filter)), table_(table), bookmarks_(bookmarks) {}
+
+  void SetHandle(std::unique_ptr<store::WatchHandle> handle) { handle_ = std::move(handle); }
+  void AddInitial(std::string line) { initial_.push_back(std::move(line)); }
+  void SetRevision(int64_t revision) { last_revision_ = revision; }
+
+  std::vector<std::string> TakeInitialLines() override { return std::move(initial_); }
+
+  std::string Render(const store::Event& event) override {
+    last_revision_ = std::max(last_revision_, event.revision());
+    auto cur = DecodeFromStore(event.kv.value, event.revision());
+    if (!cur.ok()) return "";
+    bool cur_match = event.type == store::EventType::kPut && filter_.Matches(*cur);
+    bool prev_match = false;
+    if (event.prev_kv) {
+      auto prev = DecodeFromStore(event.prev_kv->value, event.prev_kv->mod_revision);
+      prev_match = prev.ok() && filter_.Matches(*prev);
+    }
+    if (event.type == store::EventType::kDelete) {
+      // The deleted object's last state, as Kubernetes sends it.
+      cur_match = filter_.Matches(*cur);
+      if (!cur_match) return "";
+      return Line("DELETED", *cur);
+    }
+    if (cur_match) return Line(prev_match ? "MODIFIED" : "ADDED", *cur);
+    if (prev_match) return Line("DELETED", *cur);  // stopped matching the selectors
+    return "";
+  }
+
+  std::string BookmarkLine() override {
+    if (!bookmarks_ || last_revision_ <= last_sent_revision_) return "";
+    last_sent_revision_ = last_revision_;
+    json obj = {{"kind", info_.kind},
+                {"apiVersion", info_.ApiVersion()},
+                {"metadata", {{"resourceVersion", std::to_string(last_revision_)}}}};
+    return json{{"type", "BOOKMARK"}, {"object", obj}}.dump() + "\n";
+  }
+
+  std::string Line(const char* type, const json& obj) {
+    last_sent_revision_ = std::max(last_sent_revision_, last_revision_);
+    if (table_) {
+      std::string rv = MetaString(obj, "resourceVersion");
+      return json{{"type", type}, {"object", TableFor(info_, {obj}, rv, false, "")}}.dump() + "\n";
+    }
+    return json{{"type", type}, {"object", obj}}.dump() + "\n";
+  }
+
+ private:
+  const api::ResourceInfo& info_;
+  Filter filter_;
+  bool table_;
+  bool bookmarks_;
+  std::vector<std::string> initial_;
+  int64_t last_revision_ = 0;
+  int64_t last_sent_revision_ = 0;
+  std::unique_ptr<store::WatchHandle> handle_;
+};
+
+}  // namespace
+
+StatusOr<std::unique_ptr<WatchStream>> Handler::Impl::OpenWatch(const ApiRequest& req,
+                                                                WatchEventSink sink,
+                                                                std::string* content_type) {
+  RequestInfo ri = ParseRequestInfo(req.method, req.path, req.query);
+  const api::ResourceInfo* info = api::FindResource(ri.group, ri.version, ri.resource);
+  if (!ri.is_resource_request || info == nullptr) {
+    return NotFound("the server could not find the requested resource");
+  }
+  ASSIGN_OR_RETURN(Filter filter, ParseFilter(req.query, *info));
+  bool table = WantsTable(req.accept);
+  *content_type = table ? kTableContentType : "application/json";
+  auto stream = std::make_unique<WatchStreamImpl>(*info, filter, table,
+                                                  QueryFlag(req.query, "allowWatchBookmarks"));
+  std::string rv = QueryValue(req.query, "resourceVersion");
+  bool initial_events = QueryFlag(req.query, "sendInitialEvents");
+  std::string prefix = ListPrefix(*info, ri.namespace_);
+  int64_t after = 0;
+  if (rv.empty() || rv == "0" || initial_events) {
+    // "Start at most recent" (or any): the current state as ADDED events, then
+    // changes after the revision that state was read at.
+    ASSIGN_OR_RETURN(auto range, store_->Range({prefix, "", 0}));
+    for (const auto& kv : range.kvs) {
+      auto obj = DecodeFromStore(kv);
+      if (obj.ok() && filter.Matches(*obj)) stream->AddInitial(stream->Line("ADDED", *obj));
+    }
+    after = range.revision;
+    stream->SetRevision(after);
+    if (initial_events) {
+      json obj = {{"kind", info->kind},
+                  {"apiVersion", info->ApiVersion()},
+                  {"metadata",
+                   {{"resourceVersion", std::to_string(after)},
+                    {"annotations", {{"k8s.io/initial-events-end", "true"}}}}}};
+      stream->AddInitial(json{{"type", "BOOKMARK"}, {"object", obj}}.dump() + "\n");
+    }
+  } else {
+    ASSIGN_OR_RETURN(after, ParseInt(rv, "resourceVersion"));
+    stream->SetRevision(after);
+  }
+  auto handle = store_->Watch(prefix, after, std::move(sink));
+  if (!handle.ok()) {
+    if (handle.status().code() == Code::kGone) {
+      return Gone("too old resource version: " + rv + " (" + std::to_string(store_->Revision()) +
+                  ")");
+    }
+    return handle.status();
+  }
+  stream->SetHandle(std::move(handle).value());
+  return std::unique_ptr<WatchStream>(std::move(stream));
+}
+
+// ---------------------------------------------------------------------------
+// Requests.
+
+Status Handler::Impl::Bootstrap() {
+  const api::ResourceInfo* ns_info = api::FindResource("", "v1", "namespaces");
+  for (const char* name : kSystemNamespaces) {
+    if (store_->Get(ObjectKey(*ns_info, "", name)).ok()) continue;
+    json ns = {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", name}}}};
+    ns["metadata"]["uid"] = NewUid();
+    ns["metadata"]["creationTimestamp"] = NowRfc3339();
+    api::ApplyCreateDefaults(ns);
+    auto r = store::CreateSync(*store_, ObjectKey(*ns_info, "", name), EncodeForStore(ns));
+    if (!r.ok() && r.status().code() != Code::kAlreadyExists) return r.status();
+  }
+  return Status::Ok();
+}
+
+asio::awaitable<ApiResponse> Handler::Impl::Handle(ApiRequest req) {
+  if (req.body.size() > options_.max_body_bytes) {
+    co_return Error(
+        Status(Code::kRequestEntityTooLarge,
+               "Request entity too large: limit is " + std::to_string(options_.max_body_bytes)));
+  }
+  RequestInfo ri = ParseRequestInfo(req.method, req.path, req.query);
+  if (!ri.is_resource_request) co_return NonResource(req);
+  const api::ResourceInfo* info = api::FindResource(ri.group, ri.version, ri.resource);
+  if (info == nullptr) {
+    co_return Error(NotFound("the server could not find the requested resource"));
+  }
+  co_return co_await Resource(req, ri, *info);
+}
+
+ApiResponse Handler::Impl::NonResource(const ApiRequest& req) {
+  const std::string& p = req.path;
+  bool aggregated = req.accept.find("as=APIGroupDiscoveryList") != std::string::npos;
+  if (req.method != "GET") {
+    return Error(Status(Code::kMethodNotAllowed, "the server does not allow this method"));
+  }
+  if (p == "/version" || p == "/version/") return JsonResponse(200, VersionInfo());
+  if (p == "/api" || p == "/api/" || p == "/apis" || p == "/apis/") {
+    bool core = p.rfind("/api", 0) == 0 && p.rfind("/apis", 0) != 0;
+    if (aggregated) {
+      ApiResponse r = JsonResponse(200, AggregatedDiscovery(core));
+      r.content_type = kAggregatedDiscoveryContentType;
+      return r;
+    }
+    return JsonResponse(200,
+                        core ? LegacyCoreVersions(options_.server_address) : LegacyGroupList());
+  }
+  if (p == "/api/v1") return JsonResponse(200, *ResourceList("", "v1"));
+  if (p.rfind("/apis/", 0) == 0) {
+    std::string rest = p.substr(6);
+    size_t slash = rest.find('/');
+    std::string group = rest.substr(0, slash);
+    if (slash == std::string::npos || slash + 1 == rest.size()) {
+      if (auto g = GroupInfo(group)) return JsonResponse(200, *g);
+    } else if (auto list = ResourceList(group, rest.substr(slash + 1))) {
+      return JsonResponse(200, *list);
+    }
+  }
+  if (p == "/openapi/v3" || p == "/openapi/v3/") return JsonResponse(200, api::OpenApiIndex());
+  if (p.rfind("/openapi/v3/", 0) == 0) {
+    auto doc = api::OpenApiDocument(p.substr(12));
+    if (doc.ok()) return JsonResponse(200, *doc);
+  }
+  return Error(NotFound("the server could not find the requested resource"));
+}
+
+asio::awaitable<ApiResponse> Handler::Impl::Resource(const ApiRequest& req, const RequestInfo& ri,
+                                                     const api::ResourceInfo& info) {
+  if (info.namespaced && ri.namespace_.empty() && !ri.name.empty()) {
+    co_return Error(NotFound("the server could not find the requested resource"));
+  }
+  if (!ri.subresource.empty()) {
+    bool known = (ri.subresource == "status" && info.status_subresource) ||
+                 (ri.subresource == "scale" && info.scale_subresource);
+    if (!known) co_return Error(NotFound("the server could not find the requested resource"));
+    if (ri.verb != "get" && ri.verb != "update" && ri.verb != "patch") {
+      co_return Error(Status(Code::kMethodNotAllowed,
+                             "the server does not allow this method on "
+                             "the requested resource"));
+    }
+  }
+  if (ri.verb == "get") co_return Get(req, ri, info);
+  if (ri.verb == "list") co_return List(req, ri, info);
+  if (ri.verb == "watch") {
+    co_return Error(BadRequest("watch requests are served by the streaming path"));
+  }
+  if (ri.verb == "create") {
+    if (!ri.name.empty()) {
+      co_return Error(Status(Code::kMethodNotAllowed,
+                             "the server does not allow this method on "
+                             "the requested resource"));
+    }
+    co_return co_await Create(req, ri, info);
+  }
+  if (ri.verb == "update") co_return co_await Update(req, ri, info);
+  if (ri.verb == "patch") co_return co_await Patch(req, ri, info);
+  if (ri.verb == "delete") co_return co_await Delete(req, ri, info);
+  if (ri.verb == "deletecollection") co_return co_await DeleteCollection(req, ri, info);
+  co_return Error(Status(Code::kMethodNotAllowed, "the server does not allow this method"));
+}
+
+StatusOr<json> Handler::Impl::ReadObject(const api::ResourceInfo& info, const std::string& ns,
+                                         const std::string& name, store::KeyValue* kv_out) {
+  auto kv = store_->Get(ObjectKey(info, ns, name));
+  if (!kv.ok()) {
+    if (kv.status().code() == Code::kNotFound) return NotFoundError(info.GroupResource(), name);
+    return kv.status();
+  }
+  if (kv_out) *kv_out = *kv;
+  return DecodeFromStore(*kv);
+}
+
+ApiResponse Handler::Impl::ObjectResponse(int code, const ApiRequest& req,
+                                          const api::ResourceInfo& info, const json& obj) {
+  if (WantsTable(req.accept) && obj.value("kind", "") == info.kind) {
+    ApiResponse r =
+        JsonResponse(code, TableFor(info, {obj}, MetaString(obj, "resourceVersion"),
+                                    QueryValue(req.query, "includeObject") == "Object", ""));
+    r.content_type = kTableContentType;
+    return r;
+  }
+  return JsonResponse(code, obj);
+}
+
+ApiResponse Handler::Impl::Get(const ApiRequest& req, const RequestInfo& ri,
+                               const api::ResourceInfo& info) {
+  auto obj = ReadObject(info, ri.namespace_, ri.name, nullptr);
+  if (!obj.ok()) return Error(obj.status(), Subject(info, ri.name));
+  if (ri.subresource == "scale") return JsonResponse(200, ToScale(*obj));
+  return ObjectResponse(200, req, info, *obj);
+}
+
+ApiResponse Handler::Impl::List(const ApiRequest& req, const RequestInfo& ri,
+                                const api::ResourceInfo& info) {
+  auto filter = ParseFilter(req.query, info);
+  if (!filter.ok()) return Error(filter.status());
+  auto limit = ParseInt(QueryValue(req.query, "limit"), "limit");
+  if (!limit.ok()) return Error(limit.status());
+  std::string prefix = ListPrefix(info, ri.namespace_);
+  std::string start = prefix;
+  int64_t revision = 0;
+  std::string cont = QueryValue(req.query, "continue");
+  if (!cont.empty()) {
+    auto token = DecodeContinue(cont);
+    if (!token.ok() || token->start_key.rfind(prefix, 0) != 0) {
+      return Error(BadRequest("continue key is not valid for this list"));
+    }
+    start = token->start_key;
+    revision = token->revision;
+  }
+  std::vector<json> items;
+  bool more = false;
+  std::string next_start;
+  // Pages through the store until the page is full of matching objects: with
+  // a selector, a store page of N keys may hold fewer than N matches.
+  while (true) {
+    int64_t want = *limit > 0 ? *limit - static_cast<int64_t>(items.size()) : 0;
+    auto range = store_->Range({prefix, start, want > 0 ? std::max<int64_t>(want, 64) : 0});
+    if (!range.ok()) return Error(range.status());
+    if (revision == 0) revision = range->revision;
+    bool stopped_early = false;
+    for (const auto& kv : range->kvs) {
+      if (*limit > 0 && static_cast<int64_t>(items.size()) >= *limit) {
+        stopped_early = true;
+        next_start = kv.key;
+        break;
+      }
+      auto obj = DecodeFromStore(kv);
+      if (!obj.ok()) continue;
+      if (filter->Matches(*obj)) items.push_back(std::move(*obj));
+    }
+    if (stopped_early) {
+      more = true;
+      break;
+    }
+    if (!range->more) break;
+    start = range->kvs.back().key + std::string(1, '\0');
+    if (*limit > 0 && static_cast<int64_t>(items.size()) >= *limit) {
+      more = true;
+      next_start = start;
+      break;
+    }
+  }
+  std::string token = more ? EncodeContinue({revision, next_start}) : "";
+  std::string rv = std::to_string(revision);
+  if (WantsTable(req.accept)) {
+    ApiResponse r = JsonResponse(
+        200, TableFor(info, items, rv, QueryValue(req.query, "includeObject") == "Object", token));
+    r.content_type = kTableContentType;
+    return r;
+  }
+  json meta = {{"resourceVersion", rv}};
+  if (!token.empty()) meta["continue"] = token;
+  json list = {{"kind", info.ListKind()},
+               {"apiVersion", info.ApiVersion()},
+               {"metadata", meta},
+               {"items", json::array()}};
+  for (auto& item : items) list["items"].push_back(std::move(item));
+  return JsonResponse(200, list);
+}
+
+Status Handler::Impl::CheckNamespaceWritable(const std::string& ns) {
+  const api::ResourceInfo* ns_info = api::FindResource("", "v1", "namespaces");
+  auto obj = ReadObject(*ns_info, "", ns, nullptr);
+  if (!obj.ok()) return obj.status();
+  if (!MetaString(*obj, "deletionTimestamp").empty()) {
+    return Status(Code::kForbidden, "unable to create new content in namespace " + ns +
+                                        " because it is being terminated");
+  }
+  return Status::Ok();
+}
+
+asio::awaitable<StatusOr<json>> Handler::Impl::CreateObject(const api::ResourceInfo& info,
+                                                            std::string ns, json obj,
+                                                            bool dry_run) {
+  if (obj.contains("kind") && obj["kind"] != info.kind) {
+    co_return BadRequest("the kind of the object (" + obj["kind"].dump() +
+                         ") does not match the resource " + info.GroupResource());
+  }
+  if (obj.contains("apiVersion") && obj["apiVersion"] != info.ApiVersion()) {
+    co_return BadRequest("the API version in the data (" + obj["apiVersion"].dump() +
+                         ") does not match the expected API version (" + info.ApiVersion() + ")");
+  }
+  obj["kind"] = info.kind;
+  obj["apiVersion"] = info.ApiVersion();
+  if (!obj.contains("metadata") || !obj["metadata"].is_object()) obj["metadata"] = json::object();
+  json& meta = obj["metadata"];
+  if (info.namespaced) {
+    std::string body_ns = MetaString(obj, "namespace");
+    if (!body_ns.empty() && body_ns != ns) {
+      co_return BadRequest(
+          "the namespace of the provided object does not match the namespace "
+          "sent on the request");
+    }
+    meta["namespace"] = ns;
+    Status st = CheckNamespaceWritable(ns);
+    if (!st.ok()) co_return st;
+  } else {
+    meta.erase("namespace");
+  }
+  // Server-owned metadata: whatever the client sent is replaced.
+  meta.erase("resourceVersion");
+  meta.erase("deletionTimestamp");
+  meta.erase("deletionGracePeriodSeconds");
+  meta["uid"] = NewUid();
+  meta["creationTimestamp"] = NowRfc3339();
+  if (obj.contains("spec")) meta["generation"] = 1;
+  if (info.status_subresource && info.kind != "Pod" && info.kind != "Node" &&
+      info.kind != "Namespace") {
+    obj.erase("status");  // status is the controllers' to write, through /status
+  }
+  bool generated = false;
+  std::string generate_name = MetaString(obj, "generateName");
+  if (MetaString(obj, "name").empty() && !generate_name.empty()) {
+    meta["name"] = generate_name + RandomSuffix();
+    generated = true;
+  }
+  api::ApplyCreateDefaults(obj);
+  Status valid = api::ValidateObject(obj, nullptr);
+  if (!valid.ok()) co_return valid;
+  if (dry_run) co_return obj;
+  for (int attempt = 0;; ++attempt) {
+    std::string name = MetaString(obj, "name");
+    std::string key = ObjectKey(info, ns, name);
+    std::string value = EncodeForStore(obj);
+    auto start_write = [&](store::WriteCallback done) {
+      store_->Create(key, value, std::move(done));
+    };
+    auto kv = co_await AwaitWrite(start_write);
+    if (kv.ok()) {
+      obj["metadata"]["resourceVersion"] = std::to_string(kv->mod_revision);
+      co_return obj;
+    }
+    if (kv.status().code() == Code::kAlreadyExists) {
+      if (generated && attempt < 8) {
+        obj["metadata"]["name"] = generate_name + RandomSuffix();
+        continue;
+      }
+      co_return AlreadyExistsError(info.GroupResource(), name);
+    }
+    co_return kv.status();
+  }
+}
+
+asio::awaitable<ApiResponse> Handler::Impl::Create(const ApiRequest& req, const RequestInfo& ri,
+                                                   const api::ResourceInfo& info) {
+  auto body = DecodeBody(req);
+  if (!body.ok()) co_return Error(body.status());
+  bool dry_run = QueryValue(req.query, "dryRun") == "All";
+  auto created = co_await CreateObject(info, ri.namespace_, std::move(*body), dry_run);
+  if (!created.ok()) {
+    co_return Error(created.status(), Subject(info, ""));
+  }
+  co_return ObjectResponse(201, req, info, *created);
+}
+
+// Applies the server's rules for an update to `desired` given `current`: the
+// server owns uid, creationTimestamp, deletion fields and generation; the main
+// resource cannot change status and /status cannot change anything else.
+StatusOr<json> PrepareForUpdate(const api::ResourceInfo& info, const json& current, json desired,
+                                const std::string& subresource) {
+  if (subresource == "status") {
+    json out = current;
+    out["status"] = desired.contains("status") ? desired["status"] : json::object();
+    return out;
+  }
+  if (!desired.is_object()) return BadRequest("the object must be a JSON object");
+  if (desired.contains("kind") && desired["kind"] != info.kind) {
+    return BadRequest("the kind of the object does not match " + info.kind);
+  }
+  desired["kind"] = info.kind;
+  desired["apiVersion"] = info.ApiVersion();
+  if (!desired.contains("metadata") || !desired["metadata"].is_object()) {
+    desired["metadata"] = json::object();
+  }
+  json& meta = desired["metadata"];
+  const json& cur_meta = Metadata(current);
+  if (meta.contains("name") && meta["name"] != cur_meta["name"]) {
+    return BadRequest("the name of the object (" + meta["name"].get<std::string>() +
+                      ") does not match the name on the URL (" +
+                      cur_meta["name"].get<std::string>() + ")");
+  }
+  if (info.namespaced && meta.contains("namespace") && meta["namespace"] != cur_meta["namespace"]) {
+    return BadRequest(
+        "the namespace of the provided object does not match the namespace sent "
+        "on the request");
+  }
+  for (const char* k : {"name", "namespace", "uid", "creationTimestamp", "deletionTimestamp",
+                        "deletionGracePeriodSeconds", "generation"}) {
+    if (cur_meta.contains(k)) {
+      meta[k] = cur_meta[k];
+    } else {
+      meta.erase(k);
+    }
+  }
+  if (info.status_subresource) {
+    if (current.contains("status")) {
+      desired["status"] = current["status"];
+    } else {
+      desired.erase("status");
+    }
+  }
+  api::ApplyDefaults(desired);
+  if (SpecPart(desired) != SpecPart(current) && current.contains("spec")) {
+    meta["generation"] = cur_meta.value("generation", int64_t{1}) + 1;
+  }
+  return desired;
+}
+
+asio::awaitable<StatusOr<json>> Handler::Impl::GuaranteedUpdate(const api::ResourceInfo& info,
+                                                                std::string ns, std::string name,
+                                                                std::string subresource,
+                                                                Mutation mutate, bool dry_run) {
+  for (int attempt = 0; attempt < kMaxUpdateAttempts; ++attempt) {
+    store::KeyValue kv;
+    auto current = ReadObject(info, ns, name, &kv);
+    if (!current.ok()) co_return current.status();
+    auto desired = mutate(*current);
+    if (!desired.ok()) co_return desired.status();
+    auto prepared = PrepareForUpdate(info, *current, std::move(*desired), subresource);
+    if (!prepared.ok()) co_return prepared.status();
+    json next = std::move(*prepared);
+    next["metadata"]["resourceVersion"] = (*current)["metadata"]["resourceVersion"];
+    if (next == *current) co_return next;  // no-op: no write, resourceVersion unchanged
+    Status valid = api::ValidateObject(next, &*current);
+    if (!valid.ok()) co_return valid;
+    if (dry_run) co_return next;
+    // An object being deleted whose last finalizer just went is deleted now.
+    bool finalize = !MetaString(next, "deletionTimestamp").empty() && !HasFinalizers(next);
+    std::string key = ObjectKey(info, ns, name);
+    std::string value = EncodeForStore(next);
+    int64_t expected = kv.mod_revision;
+    auto start_write = [&](store::WriteCallback done) {
+      if (finalize) {
+        store_->Delete(key, expected, std::move(done));
+      } else {
+        store_->Update(key, value, expected, std::move(done));
+      }
+    };
+    auto result = co_await AwaitWrite(start_write);
+    if (result.ok()) {
+      next["metadata"]["resourceVersion"] = std::to_string(result->mod_revision);
+      co_return next;
+    }
+    if (result.status().code() == Code::kConflict) continue;  // raced a writer: re-read
+    if (result.status().code() == Code::kNotFound) {
+      co_return NotFoundError(info.GroupResource(), name);
+    }
+    co_return result.status();
+  }
+  co_return ConflictError(info.GroupResource(), name);
+}
+
+// The resourceVersion precondition carried by an update or patch body.
+Status CheckResourceVersion(const api::ResourceInfo& info, const json& current,
+                            const json& desired) {
+  std::string want = MetaString(desired, "resourceVersion");
+  if (!want.empty() && want != MetaString(current, "resourceVersion")) {
+    return ConflictError(info.GroupResource(), MetaString(current, "name"));
+  }
+  return Status::Ok();
+}
+
+asio::awaitable<ApiResponse> Handler::Impl::Update(const ApiRequest& req, const RequestInfo& ri,
+                                                   const api::ResourceInfo& info) {
+  auto body = DecodeBody(req);
+  if (!body.ok()) co_return Error(body.status(), Subject(info, ri.name));
+  json desired = std::move(*body);
+  bool dry_run = QueryValue(req.query, "dryRun") == "All";
+  Mutation mutate = [&](const json& current) -> StatusOr<json> {
+    if (ri.subresource == "scale") {
+      RETURN_IF_ERROR(CheckResourceVersion(info, current, desired));
+      json next = current;
+      auto replicas = desired.value("/spec/replicas"_json_pointer, json());
+      if (!replicas.is_number_integer()) {
+        return Invalid(
+            "Scale.autoscaling \"" + ri.name + "\" is invalid: spec.replicas: Required value",
+            {{"FieldValueRequired", "Required value", "spec.replicas"}});
+      }
+      next["spec"]["replicas"] = replicas;
+      return next;
+    }
+    RETURN_IF_ERROR(CheckResourceVersion(info, current, desired));
+    return desired;
+  };
+  auto result =
+      co_await GuaranteedUpdate(info, ri.namespace_, ri.name, ri.subresource, mutate, dry_run);
+  if (!result.ok()) co_return Error(result.status(), Subject(info, ri.name));
+  if (ri.subresource == "scale") co_return JsonResponse(200, ToScale(*result));
+  co_return ObjectResponse(200, req, info, *result);
+}
+
+asio::awaitable<ApiResponse> Handler::Impl::Patch(const ApiRequest& req, const RequestInfo& ri,
+                                                  const api::ResourceInfo& info) {
+  std::string type = MediaType(req.content_type);
+  if (type == "application/apply-patch+yaml") {
+    co_return Error(UnsupportedMediaType(
+        "server-side apply is not supported by Kennel yet: use client-side apply "
+        "(kubectl apply without --server-side)"));
+  }
+  if (type != "application/json-patch+json" && type != "application/merge-patch+json" &&
+      type != "application/strategic-merge-patch+json") {
+    co_return Error(UnsupportedMediaType(
+        "the body of the request was in an unknown format - accepted media types include: "
+        "application/json-patch+json, application/merge-patch+json, "
+        "application/strategic-merge-patch+json"));
+  }
+  json patch = json::parse(req.body, nullptr, false);
+  if (patch.is_discarded()) {
+    co_return Error(BadRequest("the body of the request could not be decoded as JSON"));
+  }
+  bool dry_run = QueryValue(req.query, "dryRun") == "All";
+  auto apply = [&](const json& doc, const std::string& api_version,
+                   const std::string& kind) -> StatusOr<json> {
+    if (type == "application/json-patch+json") return api::ApplyJsonPatch(doc, patch);
+    if (type == "application/merge-patch+json") return api::ApplyMergePatch(doc, patch);
+    return api::ApplyStrategicMergePatch(doc, patch, api_version, kind);
+  };
+  Mutation mutate = [&](const json& current) -> StatusOr<json> {
+    if (ri.subresource == "scale") {
+      json scale = ToScale(current);
+      ASSIGN_OR_RETURN(json patched, apply(scale, "autoscaling/v1", "Scale"));
+      RETURN_IF_ERROR(CheckResourceVersion(info, current, patched));
+      json next = current;
+      next["spec"]["replicas"] = patched.value("/spec/replicas"_json_pointer, json());
+      return next;
+    }
+    auto applied = apply(current, info.ApiVersion(), info.kind);
+    if (!applied.ok() && applied.status().code() == Code::kInvalid &&
+        applied.status().causes().empty()) {
+      // kubectl rebuilds an Invalid message from its causes: give it one.
+      return Invalid(applied.status().message(),
+                     {{"FieldValueInvalid", applied.status().message(), ""}});
+    }
+    ASSIGN_OR_RETURN(json patched, std::move(applied));
+    RETURN_IF_ERROR(CheckResourceVersion(info, current, patched));
+    return patched;
+  };
+  auto result =
+      co_await GuaranteedUpdate(info, ri.namespace_, ri.name, ri.subresource, mutate, dry_run);
+  if (!result.ok()) co_return Error(result.status(), Subject(info, ri.name));
+  if (ri.subresource == "scale") co_return JsonResponse(200, ToScale(*result));
+  co_return ObjectResponse(200, req, info, *result);
+}
+
+std::vector<std::pair<const api::ResourceInfo*, json>> Handler::Impl::Dependents(
+    const std::string& ns, const std::string& owner_uid) {
+  std::vector<std::pair<const api::ResourceInfo*, json>> out;
+  for (const auto& info : api::AllResources()) {
+    auto range = store_->Range({ListPrefix(info, info.namespaced ? ns : ""), "", 0});
+    if (!range.ok()) continue;
+    for (const auto& kv : range->kvs) {
+      // Cheap pre-check before parsing: the uid must appear in the bytes.
+      if (kv.value.find(owner_uid) == std::string::npos) continue;
+      auto obj = DecodeFromStore(kv);
+      if (!obj.ok()) continue;
+      for (const auto& ref : Metadata(*obj).value("ownerReferences", json::array())) {
+        if (ref.value("uid", "") == owner_uid) {
+          out.emplace_back(&info, std::move(*obj));
+          break;
+        }
+      }
+    }
+  }
+  return out;
+}
+
+asio::awaitable<Status> Handler::Impl::OrphanDependents(std::string ns, std::string owner_uid) {
+  auto dependents = Dependents(ns, owner_uid);
+  for (auto& [dep_info, dep] : dependents) {
+    std::string dep_ns = MetaString(dep, "namespace");
+    std::string dep_name = MetaString(dep, "name");
+    Mutation strip_owner = [&](const json& current) -> StatusOr<json> {
+      json next = current;
+      json refs = json::array();
+      for (const auto& ref : Metadata(current).value("ownerReferences", json::array())) {
+        if (ref.value("uid", "") != owner_uid) refs.push_back(ref);
+      }
+      if (refs.empty()) {
+        next["metadata"].erase("ownerReferences");
+      } else {
+        next["metadata"]["ownerReferences"] = refs;
+      }
+      return next;
+    };
+    std::string no_subresource;
+    auto r =
+        co_await GuaranteedUpdate(*dep_info, dep_ns, dep_name, no_subresource, strip_owner, false);
+    if (!r.ok() && r.status().code() != Code::kNotFound) co_return r.status();
+  }
+  co_return Status::Ok();
+}
+
+asio::awaitable<Status> Handler::Impl::DeleteDependents(std::string ns, std::string owner_uid) {
+  auto dependents = Dependents(ns, owner_uid);
+  for (auto& [dep_info, dep] : dependents) {
+    json options = {{"propagationPolicy", "Background"}};
+    std::string dep_ns = MetaString(dep, "namespace");
+    std::string dep_name = MetaString(dep, "name");
+    auto r = co_await DeleteObject(*dep_info, dep_ns, dep_name, options, false);
+    if (!r.ok() && r.status().code() != Code::kNotFound) co_return r.status();
+  }
+  co_return Status::Ok();
+}
+
+asio::awaitable<void> Handler::Impl::FinalizeNamespace(std::string ns) {
+  // Kubernetes' namespace controller gets to a Terminating namespace after a
+  // moment, and tools rely on that: `kubectl delete -f` of a manifest that
+  // holds a namespace and its contents deletes the namespace first and its
+  // contents next, expecting them still there. Give them the same moment.
+  asio::steady_timer pause(co_await asio::this_coro::executor, kNamespaceFinalizeDelay);
+  boost::system::error_code ec;
+  co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  Status st = co_await DeleteNamespaceContents(ns);
+  if (!st.ok()) {
+    spdlog::warn("finalizing namespace {}: {}", ns, st.ToString());
+    co_return;
+  }
+  const api::ResourceInfo* ns_info = api::FindResource("", "v1", "namespaces");
+  std::string key = ObjectKey(*ns_info, "", ns);
+  auto start_delete = [&](store::WriteCallback done) {
+    store_->Delete(key, store::kAnyRevision, std::move(done));
+  };
+  auto r = co_await AwaitWrite(start_delete);
+  if (!r.ok() && r.status().code() != Code::kNotFound) {
+    spdlog::warn("deleting namespace {}: {}", ns, r.status().ToString());
+  }
+}
+
+asio::awaitable<Status> Handler::Impl::DeleteNamespaceContents(std::string ns) {
+  for (const auto& info : api::AllResources()) {
+    if (!info.namespaced) continue;
+    auto range = store_->Range({ListPrefix(info, ns), "", 0});
+    if (!range.ok()) co_return range.status();
+    for (const auto& kv : range->kvs) {
+      auto obj = DecodeFromStore(kv);
+      if (!obj.ok()) continue;
+      auto start_write = [&](store::WriteCallback done) {
+        store_->Delete(kv.key, kv.mod_revision, done);
+      };
+      auto r = co_await AwaitWrite(start_write);
+      if (!r.ok() && r.status().code() != Code::kNotFound && r.status().code() != Code::kConflict) {
+        co_return r.status();
+      }
+    }
+  }
+  co_return Status::Ok();
+}
+
+asio::awaitable<StatusOr<json>> Handler::Impl::DeleteObject(const api::ResourceInfo& info,
+                                                            std::string ns, std::string name,
+                                                            json options, bool dry_run) {
+  std::string policy = options.value("propagationPolicy", "");
+  if (policy.empty() && options.value("orphanDependents", false)) policy = "Orphan";
+  if (!policy.empty() && policy != "Orphan" && policy != "Background" && policy != "Foreground") {
+    co_return Invalid(
+        "DeleteOptions.meta.k8s.io \"\" is invalid: propagationPolicy: Unsupported "
+        "value: \"" +
+            policy + "\"",
+        {{"FieldValueNotSupported", "Unsupported value: \"" + policy + "\"", "propagationPolicy"}});
+  }
+  if (info.kind == "Namespace") {
+    for (const char* sys : kSystemNamespaces) {
+      if (name == sys && std::string(sys) != "kube-node-lease") {
+        co_return Status(Code::kForbidden, "namespaces \"" + name +
+                                               "\" is forbidden: this namespace may not be "
+                                               "deleted");
+      }
+    }
+  }
+  for (int attempt = 0; attempt < kMaxUpdateAttempts; ++attempt) {
+    store::KeyValue kv;
+    auto current = ReadObject(info, ns, name, &kv);
+    if (!current.ok()) co_return current.status();
+    const json pre = options.value("preconditions", json::object());
+    if (pre.contains("uid") && pre["uid"].is_string() &&
+        pre["uid"] != Metadata(*current).value("uid", "")) {
+      co_return Conflict(
+          "Precondition failed: UID in precondition: " + pre["uid"].get<std::string>() +
+          ", UID in object meta: " + MetaString(*current, "uid"));
+    }
+    if (pre.contains("resourceVersion") && pre["resourceVersion"].is_string() &&
+        pre["resourceVersion"] != MetaString(*current, "resourceVersion")) {
+      co_return Conflict(
+          "Precondition failed: ResourceVersion in precondition: " +
+          pre["resourceVersion"].get<std::string>() +
+          ", ResourceVersion in object meta: " + MetaString(*current, "resourceVersion"));
+    }
+    if (dry_run) co_return *current;
+    std::string uid = MetaString(*current, "uid");
+    std::string scope_ns = info.namespaced ? ns : "";
+    // Dependents are handled here, in the delete path, until the garbage
+    // collector controller exists: Orphan strips the owner reference, the
+    // others delete dependents (foreground before the owner, background after).
+    if (policy == "Orphan") {
+      Status st = co_await OrphanDependents(scope_ns, uid);
+      if (!st.ok()) co_return st;
+    } else if (policy == "Foreground") {
+      Status st = co_await DeleteDependents(scope_ns, uid);
+      if (!st.ok()) co_return st;
+    }
+    if (info.kind == "Namespace") {
+      // As in Kubernetes, a namespace first turns Terminating; its contents
+      // go in the background, then the namespace itself.
+      if (!MetaString(*current, "deletionTimestamp").empty()) co_return *current;
+      json next = *current;
+      next["metadata"]["deletionTimestamp"] = NowRfc3339();
+      next["metadata"]["deletionGracePeriodSeconds"] = 0;
+      next["status"]["phase"] = "Terminating";
+      auto start_mark = [&](store::WriteCallback done) {
+        store_->Update(kv.key, EncodeForStore(next), kv.mod_revision, std::move(done));
+      };
+      auto marked = co_await AwaitWrite(start_mark);
+      if (!marked.ok()) {
+        if (marked.status().code() == Code::kConflict) continue;
+        co_return marked.status();
+      }
+      next["metadata"]["resourceVersion"] = std::to_string(marked->mod_revision);
+      auto executor = co_await asio::this_coro::executor;
+      asio::co_spawn(executor, FinalizeNamespace(name), asio::detached);
+      co_return next;
+    }
+    if (HasFinalizers(*current)) {
+      // Finalizers hold the object: mark it and let their owners finish.
+      if (!MetaString(*current, "deletionTimestamp").empty()) co_return *current;
+      json next = *current;
+      next["metadata"]["deletionTimestamp"] = NowRfc3339();
+      next["metadata"]["deletionGracePeriodSeconds"] = 0;
+      auto start_write = [&](store::WriteCallback done) {
+        store_->Update(kv.key, EncodeForStore(next), kv.mod_revision, std::move(done));
+      };
+      auto r = co_await AwaitWrite(start_write);
+      if (!r.ok()) {
+        if (r.status().code() == Code::kConflict) continue;
+        co_return r.status();
+      }
+      next["metadata"]["resourceVersion"] = std::to_string(r->mod_revision);
+      co_return next;
+    }
+    auto start_write = [&](store::WriteCallback done) {
+      store_->Delete(kv.key, kv.mod_revision, done);
+    };
+    auto r = co_await AwaitWrite(start_write);
+    if (!r.ok()) {
+      if (r.status().code() == Code::kConflict) continue;
+      if (r.status().code() == Code::kNotFound) co_return NotFoundError(info.GroupResource(), name);
+      co_return r.status();
+    }
+    if (policy == "Background" || policy.empty()) {
+      Status st = co_await DeleteDependents(scope_ns, uid);
+      if (!st.ok()) co_return st;
+    }
+    json last = *current;
+    last["metadata"]["resourceVersion"] = std::to_string(r->mod_revision);
+    co_return last;
+  }
+  co_return ConflictError(info.GroupResource(), name);
+}
+
+// DeleteOptions from the body, with the query's gracePeriodSeconds and
+// propagationPolicy taking precedence as in Kubernetes.
+StatusOr<json> DeleteOptions(const ApiRequest& req) {
+  json options = json::object();
+  if (!req.body.empty()) {
+    options = json::parse(req.body, nullptr, false);
+    if (options.is_discarded() || !options.is_object()) {
+      return BadRequest("the body of the request could not be decoded as DeleteOptions");
+    }
+  }
+  std::string policy = QueryValue(req.query, "propagationPolicy");
+  if (!policy.empty()) options["propagationPolicy"] = policy;
+  std::string grace = QueryValue(req.query, "gracePeriodSeconds");
+  if (!grace.empty()) {
+    ASSIGN_OR_RETURN(int64_t g, ParseInt(grace, "gracePeriodSeconds"));
+    options["gracePeriodSeconds"] = g;
+  }
+  if (QueryValue(req.query, "dryRun") == "All") options["dryRun"] = {"All"};
+  return options;
+}
+
+asio::awaitable<ApiResponse> Handler::Impl::Delete(const ApiRequest& req, const RequestInfo& ri,
+                                                   const api::ResourceInfo& info) {
+  auto options = DeleteOptions(req);
+  if (!options.ok()) co_return Error(options.status());
+  bool dry_run = options->contains("dryRun");
+  auto result = co_await DeleteObject(info, ri.namespace_, ri.name, *options, dry_run);
+  if (!result.ok()) co_return Error(result.status(), Subject(info, ri.name));
+  co_return JsonResponse(200, *result);
+}
+
+asio::awaitable<ApiResponse> Handler::Impl::DeleteCollection(const ApiRequest& req,
+                                                             const RequestInfo& ri,
+                                                             const api::ResourceInfo& info) {
+  auto options = DeleteOptions(req);
+  if (!options.ok()) co_return Error(options.status());
+  auto filter = ParseFilter(req.query, info);
+  if (!filter.ok()) co_return Error(filter.status());
+  auto range = store_->Range({ListPrefix(info, ri.namespace_), "", 0});
+  if (!range.ok()) co_return Error(range.status());
+  bool dry_run = options->contains("dryRun");
+  json deleted = json::array();
+  for (const auto& kv : range->kvs) {
+    auto obj = DecodeFromStore(kv);
+    if (!obj.ok() || !filter->Matches(*obj)) continue;
+    std::string obj_ns = MetaString(*obj, "namespace");
+    std::string obj_name = MetaString(*obj, "name");
+    auto r = co_await DeleteObject(info, obj_ns, obj_name, *options, dry_run);
+    if (!r.ok() && r.status().code() != Code::kNotFound) co_return Error(r.status());
+    if (r.ok()) deleted.push_back(std::move(*r));
+  }
+  co_return JsonResponse(200, json{{"kind", info.ListKind()},
+                                   {"apiVersion", info.ApiVersion()},
+                                   {"metadata", {{"resourceVersion", ""}}},
+                                   {"items", deleted}});
+}
+
+// ---------------------------------------------------------------------------
+
+Handler::Handler(store::Store* store, HandlerOptions options)
+    : impl_(std::make_unique<Impl>(store, std::move(options))) {}
+Handler::~Handler() = default;
+
+Status Handler::Bootstrap() { return impl_->Bootstrap(); }
+
+bool Handler::IsWatch(const ApiRequest& request) {
+  return request.method == "GET" && QueryFlag(request.query, "watch");
+}
+
+asio::awaitable<ApiResponse> Handler::Handle(ApiRequest request) {
+  co_return co_await impl_->Handle(std::move(request));
+}
+
+StatusOr<std::unique_ptr<WatchStream>> Handler::OpenWatch(const ApiRequest& request,
+                                                          WatchEventSink sink,
+                                                          std::string* content_type) {
+  return impl_->OpenWatch(request, std::move(sink), content_type);
+}
+
+ApiResponse ErrorResponse(const Status& status) { return Error(status); }
+
+}  // namespace kennel::apiserver

@@ -1,0 +1,95 @@
+// The API server's request path, independent of HTTP: a request (method,
+// path, query, headers that matter, body) in, a response out. The HTTP server
+// feeds it; the in-process client (for `kennel up`) enters it the same way, so
+// every caller gets the same defaulting, validation and error mapping.
+//
+// Threads: Handle() is a coroutine on the caller's Asio executor; it suspends
+// while the store makes a write durable, so one thread serves many requests.
+// The Handler holds no per-request state and may be shared by all threads.
+#pragma once
+
+// clang-format off
+#include <utility>  // before Boost 1.74's awaitable.hpp, which needs std::exchange
+#include <boost/asio/awaitable.hpp>
+// clang-format on
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "apiserver/request_info.h"
+#include "base/status.h"
+#include "store/store.h"
+
+namespace kennel::apiserver {
+
+struct ApiRequest {
+  std::string method;  // GET, POST, PUT, PATCH, DELETE
+  std::string path;    // without the query
+  Query query;
+  std::string content_type;
+  std::string accept;
+  std::string body;
+};
+
+struct ApiResponse {
+  int code = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+// One open watch. The store thread hands raw events to the sink given to
+// OpenWatch; the consumer renders them on its own thread with Render(), so the
+// store's writer never pays for JSON work. Destroying the stream stops it.
+class WatchStream {
+ public:
+  virtual ~WatchStream() = default;
+  // Newline-terminated event lines owed before any live event: the current
+  // state as ADDED events when the watch started at "any"/"latest".
+  virtual std::vector<std::string> TakeInitialLines() = 0;
+  // Zero or more lines (each newline-terminated) for one store event, after
+  // selector filtering: an object that stops matching is sent as DELETED.
+  virtual std::string Render(const store::Event& event) = 0;
+  // A BOOKMARK line carrying the newest revision seen, or "" when the client did
+  // not ask for bookmarks or nothing happened since the last line.
+  virtual std::string BookmarkLine() = 0;
+};
+
+using WatchEventSink = std::function<void(const std::vector<store::Event>&)>;
+
+struct HandlerOptions {
+  std::string server_address;  // "127.0.0.1:6443", for /api's serverAddressByClientCIDRs
+  size_t max_body_bytes = 3 * 1024 * 1024;
+};
+
+class Handler {
+ public:
+  Handler(store::Store* store, HandlerOptions options);
+  ~Handler();
+
+  // Creates what every cluster has: namespaces default, kube-system,
+  // kube-public and kube-node-lease. Idempotent.
+  Status Bootstrap();
+
+  // True for a GET that asks to watch (?watch=1|true).
+  static bool IsWatch(const ApiRequest& request);
+
+  boost::asio::awaitable<ApiResponse> Handle(ApiRequest request);
+
+  // Opens a watch for a request where IsWatch() holds. content_type receives
+  // the type of the stream's lines (JSON, or Table rows).
+  StatusOr<std::unique_ptr<WatchStream>> OpenWatch(const ApiRequest& request, WatchEventSink sink,
+                                                   std::string* content_type);
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// A Kubernetes Status error response for status.
+ApiResponse ErrorResponse(const Status& status);
+
+}  // namespace kennel::apiserver

@@ -1,0 +1,80 @@
+#include "apiserver/objects.h"
+
+#include <ctime>
+#include <random>
+
+namespace kennel::apiserver {
+
+std::string ObjectKey(const api::ResourceInfo& info, const std::string& ns,
+                      const std::string& name) {
+  if (!info.namespaced) return "/registry/" + info.GroupResource() + "/" + name;
+  return "/registry/" + info.GroupResource() + "/" + ns + "/" + name;
+}
+
+std::string ListPrefix(const api::ResourceInfo& info, const std::string& ns) {
+  if (!info.namespaced || ns.empty()) return "/registry/" + info.GroupResource() + "/";
+  return "/registry/" + info.GroupResource() + "/" + ns + "/";
+}
+
+std::string EncodeForStore(nlohmann::json object) {
+  if (object.contains("metadata") && object["metadata"].is_object()) {
+    object["metadata"].erase("resourceVersion");
+  }
+  return object.dump();
+}
+
+StatusOr<nlohmann::json> DecodeFromStore(const std::string& value, int64_t revision) {
+  nlohmann::json obj = nlohmann::json::parse(value, nullptr, /*allow_exceptions=*/false);
+  if (obj.is_discarded() || !obj.is_object()) return Internal("corrupt object in the store");
+  obj["metadata"]["resourceVersion"] = std::to_string(revision);
+  return obj;
+}
+
+StatusOr<nlohmann::json> DecodeFromStore(const store::KeyValue& kv) {
+  return DecodeFromStore(kv.value, kv.mod_revision);
+}
+
+std::string Rfc3339(std::chrono::system_clock::time_point t) {
+  std::time_t secs = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string NowRfc3339() { return Rfc3339(std::chrono::system_clock::now()); }
+
+namespace {
+std::mt19937_64& Rng() {
+  thread_local std::mt19937_64 rng(std::random_device{}());
+  return rng;
+}
+}  // namespace
+
+std::string NewUid() {
+  uint64_t a = Rng()(), b = Rng()();
+  a = (a & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;  // version 4
+  b = (b & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // variant 10
+  char buf[40];
+  std::snprintf(buf, sizeof(buf), "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(a >> 32),
+                static_cast<unsigned>((a >> 16) & 0xffff), static_cast<unsigned>(a & 0xffff),
+                static_cast<unsigned>(b >> 48),
+                static_cast<unsigned long long>(b & 0xffffffffffffULL));
+  return buf;
+}
+
+std::string RandomSuffix() {
+  static constexpr char kAlphabet[] = "bcdfghjklmnpqrstvwxz2456789";
+  std::string out;
+  for (int i = 0; i < 5; ++i) out += kAlphabet[Rng()() % (sizeof(kAlphabet) - 1)];
+  return out;
+}
+
+nlohmann::json SpecPart(const nlohmann::json& object) {
+  nlohmann::json spec = object;
+  for (const char* k : {"metadata", "status", "apiVersion", "kind"}) spec.erase(k);
+  return spec;
+}
+
+}  // namespace kennel::apiserver

@@ -1,0 +1,40 @@
+// How API objects live in the store: their keys, their stored bytes, and the
+// metadata the server owns (uid, timestamps, resourceVersion).
+#pragma once
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "api/registry.h"
+#include "base/status.h"
+#include "store/store.h"
+
+namespace kennel::apiserver {
+
+// "/registry/statefulsets.apps/default/web", "/registry/namespaces/default".
+std::string ObjectKey(const api::ResourceInfo& info, const std::string& ns,
+                      const std::string& name);
+// The prefix under which a list finds objects: one namespace, or all (ns "").
+std::string ListPrefix(const api::ResourceInfo& info, const std::string& ns);
+
+// The stored form carries no resourceVersion: the store's mod_revision is the
+// resourceVersion, so it is put back on every read.
+std::string EncodeForStore(nlohmann::json object);
+StatusOr<nlohmann::json> DecodeFromStore(const store::KeyValue& kv);
+// For a delete event: the last state with resourceVersion = the delete revision.
+StatusOr<nlohmann::json> DecodeFromStore(const std::string& value, int64_t revision);
+
+// "2026-11-22T09:05:00Z" (RFC 3339, seconds, UTC) as Kubernetes writes times.
+std::string Rfc3339(std::chrono::system_clock::time_point t);
+std::string NowRfc3339();
+// A random RFC 4122 version 4 UUID.
+std::string NewUid();
+// Five characters from Kubernetes' generateName alphabet (no vowels, no 0/1/3).
+std::string RandomSuffix();
+
+// The parts of an object that are "spec": everything but metadata and status
+// (and apiVersion/kind). Generation rises when they change.
+nlohmann::json SpecPart(const nlohmann::json& object);
+
+}  // namespace kennel::apiserver

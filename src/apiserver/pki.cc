@@ -1,0 +1,265 @@
+#include "apiserver/pki.h"
+
+#include <fcntl.h>
+#include <openssl/bio.h>
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <sstream>
+
+namespace kennel::apiserver {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Deleter {
+  void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
+  void operator()(X509* p) const { X509_free(p); }
+  void operator()(BIO* p) const { BIO_free(p); }
+  void operator()(X509_EXTENSION* p) const { X509_EXTENSION_free(p); }
+};
+using KeyPtr = std::unique_ptr<EVP_PKEY, Deleter>;
+using CertPtr = std::unique_ptr<X509, Deleter>;
+using BioPtr = std::unique_ptr<BIO, Deleter>;
+
+constexpr int kTenYearsSeconds = 10 * 365 * 24 * 3600;
+
+std::string Base64(const std::string& in) {
+  std::string out(4 * ((in.size() + 2) / 3) + 1, '\0');
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(in.data()),
+                          static_cast<int>(in.size()));
+  out.resize(n);
+  return out;
+}
+
+std::string RandomHex(int bytes) {
+  std::vector<unsigned char> buf(bytes);
+  RAND_bytes(buf.data(), bytes);
+  static const char* kHex = "0123456789abcdef";
+  std::string out;
+  for (unsigned char b : buf) {
+    out += kHex[b >> 4];
+    out += kHex[b & 15];
+  }
+  return out;
+}
+
+// EC P-256: as strong as RSA-3072 for TLS and generated in a millisecond.
+KeyPtr NewKey() { return KeyPtr(EVP_EC_gen("P-256")); }
+
+std::string KeyToPem(EVP_PKEY* key) {
+  BioPtr bio(BIO_new(BIO_s_mem()));
+  PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr);
+  char* data = nullptr;
+  long len = BIO_get_mem_data(bio.get(), &data);
+  return std::string(data, len);
+}
+
+std::string CertToPem(X509* cert) {
+  BioPtr bio(BIO_new(BIO_s_mem()));
+  PEM_write_bio_X509(bio.get(), cert);
+  char* data = nullptr;
+  long len = BIO_get_mem_data(bio.get(), &data);
+  return std::string(data, len);
+}
+
+KeyPtr KeyFromPem(const std::string& pem) {
+  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  return KeyPtr(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
+}
+
+CertPtr CertFromPem(const std::string& pem) {
+  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  return CertPtr(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+}
+
+void AddExtension(X509* cert, X509* issuer, int nid, const std::string& value) {
+  X509V3_CTX ctx;
+  X509V3_set_ctx_nodb(&ctx);
+  X509V3_set_ctx(&ctx, issuer, cert, nullptr, nullptr, 0);
+  std::unique_ptr<X509_EXTENSION, Deleter> ext(
+      X509V3_EXT_conf_nid(nullptr, &ctx, nid, value.c_str()));
+  if (ext) X509_add_ext(cert, ext.get(), -1);
+}
+
+bool LooksLikeIp(const std::string& host) {
+  return host.find_first_not_of("0123456789.") == std::string::npos ||
+         host.find(':') != std::string::npos;
+}
+
+std::string SanList(const std::vector<std::string>& sans) {
+  std::string out;
+  for (const auto& s : sans) {
+    if (!out.empty()) out += ",";
+    out += (LooksLikeIp(s) ? "IP:" : "DNS:") + s;
+  }
+  return out;
+}
+
+CertPtr NewCert(EVP_PKEY* key, const std::string& common_name, X509* issuer, EVP_PKEY* issuer_key,
+                bool is_ca, const std::vector<std::string>& sans) {
+  CertPtr cert(X509_new());
+  X509_set_version(cert.get(), 2);
+  unsigned char serial[16];
+  RAND_bytes(serial, sizeof(serial));
+  serial[0] &= 0x7f;
+  BIGNUM* bn = BN_bin2bn(serial, sizeof(serial), nullptr);
+  BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(cert.get()));
+  BN_free(bn);
+  X509_gmtime_adj(X509_getm_notBefore(cert.get()), -3600);
+  X509_gmtime_adj(X509_getm_notAfter(cert.get()), kTenYearsSeconds);
+  X509_set_pubkey(cert.get(), key);
+  X509_NAME* name = X509_get_subject_name(cert.get());
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>(common_name.c_str()), -1, -1,
+                             0);
+  X509* signer = issuer ? issuer : cert.get();
+  X509_set_issuer_name(cert.get(), X509_get_subject_name(signer));
+  if (is_ca) {
+    AddExtension(cert.get(), signer, NID_basic_constraints, "critical,CA:TRUE");
+    AddExtension(cert.get(), signer, NID_key_usage, "critical,keyCertSign,cRLSign");
+    AddExtension(cert.get(), signer, NID_subject_key_identifier, "hash");
+  } else {
+    AddExtension(cert.get(), signer, NID_basic_constraints, "critical,CA:FALSE");
+    AddExtension(cert.get(), signer, NID_key_usage, "critical,digitalSignature,keyEncipherment");
+    AddExtension(cert.get(), signer, NID_ext_key_usage, "serverAuth");
+    AddExtension(cert.get(), signer, NID_subject_alt_name, SanList(sans));
+  }
+  X509_sign(cert.get(), issuer_key ? issuer_key : key, EVP_sha256());
+  return cert;
+}
+
+bool CertCoversAll(X509* cert, const std::vector<std::string>& sans) {
+  for (const auto& s : sans) {
+    int ok = LooksLikeIp(s) ? X509_check_ip_asc(cert, s.c_str(), 0)
+                            : X509_check_host(cert, s.c_str(), s.size(), 0, nullptr);
+    if (ok != 1) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+StatusOr<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return NotFound("cannot read " + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+Status WriteFileAtomically(const std::string& path, const std::string& contents, int mode) {
+  std::string tmp = path + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  if (fd < 0) return Internal("cannot write " + tmp);
+  size_t off = 0;
+  while (off < contents.size()) {
+    ssize_t n = ::write(fd, contents.data() + off, contents.size() - off);
+    if (n <= 0) {
+      ::close(fd);
+      return Internal("short write to " + tmp);
+    }
+    off += n;
+  }
+  ::fchmod(fd, mode);
+  ::fsync(fd);
+  ::close(fd);
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) return Internal("cannot rename " + tmp);
+  return Status::Ok();
+}
+
+StatusOr<Credentials> LoadOrCreateCredentials(const std::string& pki_dir,
+                                              const std::vector<std::string>& extra_sans) {
+  std::error_code ec;
+  fs::create_directories(pki_dir, ec);
+  if (ec) return Internal("cannot create " + pki_dir + ": " + ec.message());
+  const std::string ca_crt = pki_dir + "/ca.crt", ca_key = pki_dir + "/ca.key";
+  const std::string srv_crt = pki_dir + "/server.crt", srv_key = pki_dir + "/server.key";
+  const std::string token_file = pki_dir + "/admin.token";
+
+  Credentials creds;
+  KeyPtr ca_k;
+  CertPtr ca_c;
+  auto ca_pem = ReadFile(ca_crt);
+  auto ca_key_pem = ReadFile(ca_key);
+  if (ca_pem.ok() && ca_key_pem.ok()) {
+    ca_c = CertFromPem(*ca_pem);
+    ca_k = KeyFromPem(*ca_key_pem);
+  }
+  if (!ca_c || !ca_k) {
+    ca_k = NewKey();
+    ca_c = NewCert(ca_k.get(), "kennel-ca", nullptr, nullptr, /*is_ca=*/true, {});
+    RETURN_IF_ERROR(WriteFileAtomically(ca_key, KeyToPem(ca_k.get()), 0600));
+    RETURN_IF_ERROR(WriteFileAtomically(ca_crt, CertToPem(ca_c.get()), 0644));
+  }
+  creds.ca_cert_pem = CertToPem(ca_c.get());
+
+  std::vector<std::string> sans = {"127.0.0.1",          "::1",
+                                   "localhost",          "kubernetes",
+                                   "kubernetes.default", "kubernetes.default.svc"};
+  for (const auto& s : extra_sans) {
+    if (!s.empty() && s != "0.0.0.0" && s != "::") sans.push_back(s);
+  }
+  auto srv_pem = ReadFile(srv_crt);
+  auto srv_key_pem = ReadFile(srv_key);
+  CertPtr srv_c = srv_pem.ok() ? CertFromPem(*srv_pem) : nullptr;
+  KeyPtr srv_k = srv_key_pem.ok() ? KeyFromPem(*srv_key_pem) : nullptr;
+  if (!srv_c || !srv_k || !CertCoversAll(srv_c.get(), sans) ||
+      X509_verify(srv_c.get(), ca_k.get()) != 1) {
+    srv_k = NewKey();
+    srv_c = NewCert(srv_k.get(), "kennel-apiserver", ca_c.get(), ca_k.get(), /*is_ca=*/false, sans);
+    RETURN_IF_ERROR(WriteFileAtomically(srv_key, KeyToPem(srv_k.get()), 0600));
+    RETURN_IF_ERROR(WriteFileAtomically(srv_crt, CertToPem(srv_c.get()), 0644));
+  }
+  creds.server_cert_pem = CertToPem(srv_c.get());
+  creds.server_key_pem = KeyToPem(srv_k.get());
+
+  auto token = ReadFile(token_file);
+  if (token.ok() && token->size() >= 32) {
+    creds.admin_token = *token;
+    while (!creds.admin_token.empty() && std::isspace(creds.admin_token.back())) {
+      creds.admin_token.pop_back();
+    }
+  } else {
+    creds.admin_token = RandomHex(32);
+    RETURN_IF_ERROR(WriteFileAtomically(token_file, creds.admin_token + "\n", 0600));
+  }
+  return creds;
+}
+
+std::string AdminKubeconfig(const std::string& server_url, const Credentials& creds) {
+  std::ostringstream out;
+  out << "apiVersion: v1\n"
+      << "kind: Config\n"
+      << "clusters:\n"
+      << "- name: kennel\n"
+      << "  cluster:\n"
+      << "    server: " << server_url << "\n"
+      << "    certificate-authority-data: " << Base64(creds.ca_cert_pem) << "\n"
+      << "users:\n"
+      << "- name: kennel-admin\n"
+      << "  user:\n"
+      << "    token: " << creds.admin_token << "\n"
+      << "contexts:\n"
+      << "- name: kennel\n"
+      << "  context:\n"
+      << "    cluster: kennel\n"
+      << "    user: kennel-admin\n"
+      << "    namespace: default\n"
+      << "current-context: kennel\n";
+  return out.str();
+}
+
+}  // namespace kennel::apiserver

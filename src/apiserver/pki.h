@@ -1,0 +1,33 @@
+// The server's credentials, kept in <data-dir>/pki: a CA, a serving
+// certificate signed by it (SANs: 127.0.0.1, ::1, localhost, the listen host),
+// and the admin bearer token. Created on first start, reused after.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+
+namespace kennel::apiserver {
+
+struct Credentials {
+  std::string ca_cert_pem;
+  std::string server_cert_pem;
+  std::string server_key_pem;
+  std::string admin_token;
+};
+
+// Loads the credentials under pki_dir, creating whatever is missing. extra_sans
+// are host names or IP addresses the serving certificate must also cover. A
+// certificate that lacks one of them is re-issued from the same CA.
+StatusOr<Credentials> LoadOrCreateCredentials(const std::string& pki_dir,
+                                              const std::vector<std::string>& extra_sans);
+
+// An admin kubeconfig for server_url ("https://127.0.0.1:6443").
+std::string AdminKubeconfig(const std::string& server_url, const Credentials& creds);
+
+// Writes contents to path atomically (temp file, fsync, rename) with the given mode.
+Status WriteFileAtomically(const std::string& path, const std::string& contents, int mode);
+StatusOr<std::string> ReadFile(const std::string& path);
+
+}  // namespace kennel::apiserver

@@ -1,0 +1,40 @@
+// `kennel server`'s API server: HTTPS with bearer-token authentication in
+// front of the Handler, on the embedded store in <data-dir>/store.
+//
+// Lifecycle: Start() opens the store, creates credentials and the admin
+// kubeconfig on first start, binds, and serves on its own threads; Stop()
+// (from any thread, also a signal handler's waker) closes the listener and
+// open connections; Wait() returns once everything has stopped.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "base/status.h"
+
+namespace kennel::apiserver {
+
+struct ServerOptions {
+  std::string data_dir = "/var/lib/kennel";
+  std::string listen = "127.0.0.1:6443";  // HOST:PORT; port 0 picks a free one
+  int threads = 0;                        // 0: one per core
+};
+
+class Server {
+ public:
+  static StatusOr<std::unique_ptr<Server>> Start(const ServerOptions& options);
+  virtual ~Server() = default;
+
+  virtual uint16_t port() const = 0;
+  // "https://127.0.0.1:6443": the URL the admin kubeconfig points at.
+  virtual std::string url() const = 0;
+  virtual std::string kubeconfig_path() const = 0;
+  virtual void Stop() = 0;
+  virtual void Wait() = 0;
+};
+
+// Splits "HOST:PORT" / "[v6]:PORT".
+StatusOr<std::pair<std::string, uint16_t>> ParseHostPort(const std::string& listen);
+
+}  // namespace kennel::apiserver
