@@ -24,6 +24,7 @@
 #include "apiserver/discovery.h"
 #include "apiserver/errors.h"
 #include "apiserver/objects.h"
+#include "base/base64.h"
 
 namespace kennel::apiserver {
 namespace {
@@ -130,57 +131,15 @@ struct ContinueToken {
   std::string start_key;
 };
 
-std::string Base64Encode(const std::string& in) {
-  static const char* kChars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  int val = 0, bits = -6;
-  for (unsigned char c : in) {
-    val = (val << 8) + c;
-    bits += 8;
-    while (bits >= 0) {
-      out.push_back(kChars[(val >> bits) & 0x3F]);
-      bits -= 6;
-    }
-  }
-  if (bits > -6) out.push_back(kChars[((val << 8) >> (bits + 8)) & 0x3F]);
-  while (out.size() % 4) out.push_back('=');
-  return out;
-}
-
-std::string Base64Decode(const std::string& in) {
-  std::string out;
-  int val = 0, bits = -8;
-  for (unsigned char c : in) {
-    int d;
-    if (c >= 'A' && c <= 'Z')
-      d = c - 'A';
-    else if (c >= 'a' && c <= 'z')
-      d = c - 'a' + 26;
-    else if (c >= '0' && c <= '9')
-      d = c - '0' + 52;
-    else if (c == '+' || c == '-')
-      d = 62;
-    else if (c == '/' || c == '_')
-      d = 63;
-    else
-      break;
-    val = (val << 6) + d;
-    bits += 6;
-    if (bits >= 0) {
-      out.push_back(static_cast<char>((val >> bits) & 0xFF));
-      bits -= 8;
-    }
-  }
-  return out;
-}
-
 std::string EncodeContinue(const ContinueToken& t) {
   return Base64Encode(
       json{{"v", "meta.k8s.io/v1"}, {"rv", t.revision}, {"start", t.start_key}}.dump());
 }
 
 StatusOr<ContinueToken> DecodeContinue(const std::string& token) {
-  json j = json::parse(Base64Decode(token), nullptr, false);
+  auto raw = Base64Decode(token);
+  if (!raw.ok()) return BadRequest("continue key is not valid");
+  json j = json::parse(*raw, nullptr, false);
   if (j.is_discarded() || !j.is_object() || !j.contains("rv") || !j["rv"].is_number_integer() ||
       !j.contains("start") || !j["start"].is_string()) {
     return BadRequest("continue key is not valid");

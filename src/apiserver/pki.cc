@@ -18,6 +18,8 @@
 #include <memory>
 #include <sstream>
 
+#include "base/base64.h"
+
 namespace kennel::apiserver {
 namespace {
 
@@ -34,15 +36,6 @@ using CertPtr = std::unique_ptr<X509, Deleter>;
 using BioPtr = std::unique_ptr<BIO, Deleter>;
 
 constexpr int kTenYearsSeconds = 10 * 365 * 24 * 3600;
-
-std::string Base64(const std::string& in) {
-  std::string out(4 * ((in.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(in.data()),
-                          static_cast<int>(in.size()));
-  out.resize(n);
-  return out;
-}
 
 std::string RandomHex(int bytes) {
   std::vector<unsigned char> buf(bytes);
@@ -247,7 +240,7 @@ std::string AdminKubeconfig(const std::string& server_url, const Credentials& cr
       << "- name: kennel\n"
       << "  cluster:\n"
       << "    server: " << server_url << "\n"
-      << "    certificate-authority-data: " << Base64(creds.ca_cert_pem) << "\n"
+      << "    certificate-authority-data: " << Base64Encode(creds.ca_cert_pem) << "\n"
       << "users:\n"
       << "- name: kennel-admin\n"
       << "  user:\n"

@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "api/internal/proto_schema.h"
+#include "base/base64.h"
 #include "base/status.h"
 
 namespace kennel::api::internal {
@@ -24,8 +25,8 @@ StatusOr<nlohmann::json> DecodeMessageToJson(std::string_view bytes, const Messa
 // (UTC, whole seconds). kBadRequest outside years 0001..9999.
 StatusOr<std::string> FormatRfc3339(int64_t unix_seconds);
 
-// Standard base64 with padding (RFC 4648 section 4), as Go's []byte marshals.
-std::string Base64Encode(std::string_view bytes);
+// Go marshals []byte as standard base64 with padding: kennel::Base64Encode.
+using ::kennel::Base64Encode;
 
 // Whether `s` is well-formed UTF-8 (no overlongs, surrogates or > U+10FFFF).
 bool IsValidUtf8(std::string_view s);
