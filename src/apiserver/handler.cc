@@ -541,8 +541,29 @@ ApiResponse Handler::Impl::ObjectResponse(int code, const ApiRequest& req,
   return JsonResponse(code, obj);
 }
 
+// resourceVersion on a read: "" is the latest, "0" any; N means "not older
+// than N", and only the latest state is kept, so a future N cannot be served
+// (Kubernetes answers 504 "Too large resource version") and an Exact read of
+// an older N has been compacted (410).
+Status CheckReadResourceVersion(const Query& query, int64_t current) {
+  std::string rv = QueryValue(query, "resourceVersion");
+  if (rv.empty() || rv == "0") return Status::Ok();
+  ASSIGN_OR_RETURN(int64_t wanted, ParseInt(rv, "resourceVersion"));
+  if (wanted < 0) return BadRequest("invalid resourceVersion: " + rv);
+  if (wanted > current) {
+    return Status(Code::kTimeout,
+                  "Too large resource version: " + rv + ", current: " + std::to_string(current));
+  }
+  if (QueryValue(query, "resourceVersionMatch") == "Exact" && wanted != current) {
+    return Gone("too old resource version: " + rv + " (" + std::to_string(current) + ")");
+  }
+  return Status::Ok();
+}
+
 ApiResponse Handler::Impl::Get(const ApiRequest& req, const RequestInfo& ri,
                                const api::ResourceInfo& info) {
+  Status rv_ok = CheckReadResourceVersion(req.query, store_->Revision());
+  if (!rv_ok.ok() && rv_ok.code() == Code::kTimeout) return Error(rv_ok);
   auto obj = ReadObject(info, ri.namespace_, ri.name, nullptr);
   if (!obj.ok()) return Error(obj.status(), Subject(info, ri.name));
   if (ri.subresource == "scale") return JsonResponse(200, ToScale(*obj));
@@ -553,6 +574,10 @@ ApiResponse Handler::Impl::List(const ApiRequest& req, const RequestInfo& ri,
                                 const api::ResourceInfo& info) {
   auto filter = ParseFilter(req.query, info);
   if (!filter.ok()) return Error(filter.status());
+  if (QueryValue(req.query, "continue").empty()) {
+    Status rv_ok = CheckReadResourceVersion(req.query, store_->Revision());
+    if (!rv_ok.ok()) return Error(rv_ok);
+  }
   auto limit = ParseInt(QueryValue(req.query, "limit"), "limit");
   if (!limit.ok()) return Error(limit.status());
   std::string prefix = ListPrefix(info, ri.namespace_);

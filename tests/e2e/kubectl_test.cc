@@ -307,6 +307,26 @@ TEST_F(KubectlTest, CascadingDeleteRemovesOrOrphansDependents) {
   EXPECT_NE(r.exit_code, 0) << "foreground deletion removes dependents";
 }
 
+TEST_F(KubectlTest, ReadsHonourResourceVersionSemantics) {
+  json list = json::parse(Ok({"get", "--raw", "/api/v1/namespaces"}));
+  int64_t current = std::stoll(list["metadata"]["resourceVersion"].get<std::string>());
+  // Not older than the current revision, and "any": served.
+  Ok({"get", "--raw", "/api/v1/namespaces?resourceVersion=" + std::to_string(current)});
+  Ok({"get", "--raw", "/api/v1/namespaces?resourceVersion=0"});
+  // From the future: Kubernetes' "Too large resource version" (504).
+  RunResult r = server_->Kubectl(
+      {"get", "--raw", "/api/v1/namespaces?resourceVersion=" + std::to_string(current + 1000)});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("Too large resource version"), std::string::npos) << r.err;
+  // An exact older revision is not kept.
+  Ok({"create", "configmap", "bump"});
+  r = server_->Kubectl(
+      {"get", "--raw",
+       "/api/v1/namespaces?resourceVersionMatch=Exact&resourceVersion=" + std::to_string(current)});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("too old resource version"), std::string::npos) << r.err;
+}
+
 TEST_F(KubectlTest, ObjectsSurviveARestartWithTheirResourceVersions) {
   Ok({"apply", "-f", "-"}, kManifest);
   json before = GetJson({"-n", "shop", "get", "all,cm,secret"});
