@@ -80,6 +80,10 @@ json Atomic(json list) {
   list["x-kubernetes-list-type"] = "atomic";
   return list;
 }
+json AtomicMap(json map) {
+  map["x-kubernetes-map-type"] = "atomic";
+  return map;
+}
 json StrSet(std::string_view d) {
   json s = StrList(d);
   s["x-kubernetes-list-type"] = "set";
@@ -99,6 +103,12 @@ json MergeList(const std::string& name, std::string_view d, std::string_view key
   s["x-kubernetes-list-map-keys"] = json::array({key});
   s["x-kubernetes-patch-merge-key"] = key;
   s["x-kubernetes-patch-strategy"] = strategy;
+  return s;
+}
+// A list of ports, merged by `key` but listed as unique by (`key`, protocol).
+json PortMergeList(const std::string& name, std::string_view d, std::string_view key) {
+  json s = MergeList(name, d, key);
+  s["x-kubernetes-list-map-keys"] = json::array({key, "protocol"});
   return s;
 }
 json StrMap(std::string_view d) {
@@ -165,6 +175,16 @@ json Kind(std::string_view d, std::string_view group, std::string_view kind, Pro
   json s = Obj(d, all, required, flags);
   s["x-kubernetes-group-version-kind"] = json::array({Gvk(group, "v1", kind)});
   return s;
+}
+
+// A kind whose fields are a `spec` and a `status` of the types <kind>Spec and
+// <kind>Status, which `component` (Core, Apps, ...) names like the kind's own.
+json SpecStatusKind(std::string (*component)(std::string_view), std::string_view group,
+                    const std::string& kind, std::string_view d, std::string_view spec_doc,
+                    std::string_view status_doc) {
+  return Kind(d, group, kind,
+              {{"spec", Ref(component(kind + "Spec"), spec_doc)},
+               {"status", Ref(component(kind + "Status"), status_doc)}});
 }
 
 json ListKind(const ResourceInfo& info, const std::string& item_ref) {
@@ -589,14 +609,10 @@ void AddContainerSchemas(Schemas& s) {
        {"name", Str("Name of the container specified as a DNS_LABEL. Each container in a pod "
                     "must have a unique name (DNS_LABEL). Cannot be updated.")},
        {"ports",
-        [] {
-          json p = MergeList(Core("ContainerPort"),
-                             "List of ports to expose from the container. Not specifying a port "
-                             "here DOES NOT prevent that port from being exposed.",
-                             "containerPort");
-          p["x-kubernetes-list-map-keys"] = json::array({"containerPort", "protocol"});
-          return p;
-        }()},
+        PortMergeList(Core("ContainerPort"),
+                      "List of ports to expose from the container. Not specifying a port here "
+                      "DOES NOT prevent that port from being exposed.",
+                      "containerPort")},
        {"readinessProbe", Ref(Core("Probe"),
                               "Periodic probe of container service readiness. "
                               "Container will be removed from service endpoints "
@@ -806,14 +822,9 @@ void AddPodSchemas(Schemas& s) {
                         "pod is a candidate for scheduling by the scheduler defined in "
                         "schedulerName.")},
        {"nodeSelector",
-        [] {
-          json m = StrMap(
-              "NodeSelector is a selector which must be true for the pod to fit on a "
-              "node. Selector which must match a node's labels for the pod to be "
-              "scheduled on that node.");
-          m["x-kubernetes-map-type"] = "atomic";
-          return m;
-        }()},
+        AtomicMap(StrMap("NodeSelector is a selector which must be true for the pod to fit on a "
+                         "node. Selector which must match a node's labels for the pod to be "
+                         "scheduled on that node."))},
        {"os", Open("Specifies the OS of the containers in the pod.")},
        {"overhead", QtyMap("Overhead represents the resource overhead associated with running a "
                            "pod for a given RuntimeClass.")},
@@ -966,15 +977,12 @@ void AddPodSchemas(Schemas& s) {
        {"startTime", Time("RFC 3339 date and time at which the object was acknowledged by the "
                           "Kubelet.")}},
       {}, kPartial);
-  s[Core("Pod")] = Kind(
-      "Pod is a collection of containers that can run on a host. This resource is created by "
-      "clients and scheduled onto hosts.",
-      "", "Pod",
-      {{"spec", Ref(Core("PodSpec"), "Specification of the desired behavior of the pod.")},
-       {"status", Ref(Core("PodStatus"),
-                      "Most recently observed status of the pod. This data "
-                      "may not be up to date. Populated by the system. "
-                      "Read-only.")}});
+  s[Core("Pod")] = SpecStatusKind(Core, "", "Pod",
+                                  "Pod is a collection of containers that can run on a host. This "
+                                  "resource is created by clients and scheduled onto hosts.",
+                                  "Specification of the desired behavior of the pod.",
+                                  "Most recently observed status of the pod. This data may not be "
+                                  "up to date. Populated by the system. Read-only.");
 }
 
 // ---------------------------------------------------------------------------
@@ -1032,28 +1040,18 @@ void AddServiceSchemas(Schemas& s) {
                                                    "traffic through the cloud-provider "
                                                    "load-balancer will be restricted to the "
                                                    "specified client IPs."))},
-       {"ports",
-        [] {
-          json p = MergeList(Core("ServicePort"),
-                             "The list of ports that are exposed by this service. More info: "
-                             "https://kubernetes.io/docs/concepts/services-networking/"
-                             "service/#virtual-ips-and-service-proxies",
-                             "port");
-          p["x-kubernetes-list-map-keys"] = json::array({"port", "protocol"});
-          return p;
-        }()},
+       {"ports", PortMergeList(Core("ServicePort"),
+                               "The list of ports that are exposed by this service. More info: "
+                               "https://kubernetes.io/docs/concepts/services-networking/"
+                               "service/#virtual-ips-and-service-proxies",
+                               "port")},
        {"publishNotReadyAddresses", Bool("publishNotReadyAddresses indicates that any agent which "
                                          "deals with endpoints for this Service should disregard "
                                          "any indications of ready/not-ready.")},
        {"selector",
-        [] {
-          json m = StrMap(
-              "Route service traffic to pods with label keys and values matching "
-              "this selector. If empty or not present, the service is assumed to "
-              "have an external process managing its endpoints.");
-          m["x-kubernetes-map-type"] = "atomic";
-          return m;
-        }()},
+        AtomicMap(StrMap("Route service traffic to pods with label keys and values matching "
+                         "this selector. If empty or not present, the service is assumed to "
+                         "have an external process managing its endpoints."))},
        {"sessionAffinity", Enum("Supports \"ClientIP\" and \"None\". Used to maintain session "
                                 "affinity. Defaults to None.",
                                 {"ClientIP", "None"})},
@@ -1070,15 +1068,13 @@ void AddServiceSchemas(Schemas& s) {
       {{"conditions", MergeList(Meta("Condition"), "Current service state", "type")},
        {"loadBalancer", Open("LoadBalancer contains the current status of the load-balancer, if "
                              "one is present.")}});
-  s[Core("Service")] = Kind(
-      "Service is a named abstraction of software service (for example, mysql) consisting of "
-      "local port (for example 3306) that the proxy listens on, and the selector that determines "
-      "which pods will answer requests sent through the proxy.",
-      "", "Service",
-      {{"spec", Ref(Core("ServiceSpec"), "Spec defines the behavior of a service.")},
-       {"status", Ref(Core("ServiceStatus"),
-                      "Most recently observed status of the service. "
-                      "Populated by the system. Read-only.")}});
+  s[Core("Service")] = SpecStatusKind(
+      Core, "", "Service",
+      "Service is a named abstraction of software service (for example, mysql) consisting of local "
+      "port (for example 3306) that the proxy listens on, and the selector that determines which "
+      "pods will answer requests sent through the proxy.",
+      "Spec defines the behavior of a service.",
+      "Most recently observed status of the service. Populated by the system. Read-only.");
   s[Core("ObjectReference")] = Obj(
       "ObjectReference contains enough information to let you inspect or modify the referred "
       "object.",
@@ -1183,13 +1179,11 @@ void AddConfigSchemas(Schemas& s) {
                                     "type")},
            {"phase", Enum("Phase is the current lifecycle phase of the namespace.",
                           {"Active", "Terminating"})}});
-  s[Core("Namespace")] =
-      Kind("Namespace provides a scope for Names. Use of multiple namespaces is optional.", "",
-           "Namespace",
-           {{"spec", Ref(Core("NamespaceSpec"), "Spec defines the behavior of the Namespace.")},
-            {"status", Ref(Core("NamespaceStatus"),
-                           "Status describes the current status of a "
-                           "Namespace.")}});
+  s[Core("Namespace")] = SpecStatusKind(
+      Core, "", "Namespace",
+      "Namespace provides a scope for Names. Use of multiple namespaces is optional.",
+      "Spec defines the behavior of the Namespace.",
+      "Status describes the current status of a Namespace.");
   s[Core("EventSource")] = Obj("EventSource contains information for an event.",
                                {{"component", Str("Component from which the event is generated.")},
                                 {"host", Str("Node name on which the event is generated.")}});
@@ -1301,14 +1295,12 @@ void AddNodeSchemas(Schemas& s) {
        {"phase", Str("NodePhase is the recently observed lifecycle phase of the node. "
                      "Deprecated.")}},
       {}, kPartial);
-  s[Core("Node")] = Kind(
+  s[Core("Node")] = SpecStatusKind(
+      Core, "", "Node",
       "Node is a worker node in Kubernetes. Each node will have a unique identifier in the cache "
       "(i.e. in etcd).",
-      "", "Node",
-      {{"spec", Ref(Core("NodeSpec"), "Spec defines the behavior of a node.")},
-       {"status", Ref(Core("NodeStatus"),
-                      "Most recently observed status of the node. Populated "
-                      "by the system. Read-only.")}});
+      "Spec defines the behavior of a node.",
+      "Most recently observed status of the node. Populated by the system. Read-only.");
 }
 
 void AddVolumeClaimSchemas(Schemas& s) {
@@ -1358,16 +1350,12 @@ void AddVolumeClaimSchemas(Schemas& s) {
            {"phase", Enum("phase represents the current phase of PersistentVolumeClaim.",
                           {"Bound", "Lost", "Pending"})}},
           {}, kPartial);
-  s[Core("PersistentVolumeClaim")] = Kind(
-      "PersistentVolumeClaim is a user's request for and claim to a persistent volume", "",
-      "PersistentVolumeClaim",
-      {{"spec", Ref(Core("PersistentVolumeClaimSpec"),
-                    "spec defines the desired characteristics of a volume requested by a pod "
-                    "author. More info: https://kubernetes.io/docs/concepts/storage/"
-                    "persistent-volumes#persistentvolumeclaims")},
-       {"status", Ref(Core("PersistentVolumeClaimStatus"),
-                      "status represents the current information/status of a persistent volume "
-                      "claim. Read-only.")}});
+  s[Core("PersistentVolumeClaim")] = SpecStatusKind(
+      Core, "", "PersistentVolumeClaim",
+      "PersistentVolumeClaim is a user's request for and claim to a persistent volume",
+      "spec defines the desired characteristics of a volume requested by a pod author. More info: "
+      "https://kubernetes.io/docs/concepts/storage/persistent-volumes#persistentvolumeclaims",
+      "status represents the current information/status of a persistent volume claim. Read-only.");
   s[Core("PersistentVolumeSpec")] = Obj(
       "PersistentVolumeSpec is the specification of a persistent volume.",
       {{"accessModes", Atomic(StrList("accessModes contains all ways the volume can be mounted. "
@@ -1413,16 +1401,14 @@ void AddVolumeClaimSchemas(Schemas& s) {
                           {"Available", "Bound", "Failed", "Pending", "Released"})},
            {"reason", Str("reason is a brief CamelCase string that describes any failure and is "
                           "meant for machine parsing and tidy display in the CLI.")}});
-  s[Core("PersistentVolume")] = Kind(
-      "PersistentVolume (PV) is a storage resource provisioned by an administrator. It is "
-      "analogous to a node.",
-      "", "PersistentVolume",
-      {{"spec", Ref(Core("PersistentVolumeSpec"),
-                    "spec defines a specification of a persistent volume owned by the cluster. "
-                    "Provisioned by an administrator.")},
-       {"status", Ref(Core("PersistentVolumeStatus"),
-                      "status represents the current information/status for the persistent "
-                      "volume. Populated by the system. Read-only.")}});
+  s[Core("PersistentVolume")] =
+      SpecStatusKind(Core, "", "PersistentVolume",
+                     "PersistentVolume (PV) is a storage resource provisioned by an administrator. "
+                     "It is analogous to a node.",
+                     "spec defines a specification of a persistent volume owned by the cluster. "
+                     "Provisioned by an administrator.",
+                     "status represents the current information/status for the persistent volume. "
+                     "Populated by the system. Read-only.");
 }
 
 // ---------------------------------------------------------------------------
@@ -1556,19 +1542,15 @@ void AddStatefulSetSchemas(Schemas& s) {
       "StatefulSetStatus represents the current state of a StatefulSet.",
       Apps("StatefulSetCondition"));
   s[Apps("StatefulSetStatus")]["required"] = json::array({"replicas"});
-  s[Apps("StatefulSet")] = Kind(
-      "StatefulSet represents a set of pods with consistent identities. Identities are defined "
-      "as:\n  - Network: A single stable DNS and hostname.\n  - Storage: As many VolumeClaims as "
-      "requested.\n\nThe StatefulSet guarantees that a given network identity will always map to "
-      "the same storage identity.",
-      "apps", "StatefulSet",
-      {{"spec", Ref(Apps("StatefulSetSpec"),
-                    "Spec defines the desired identities of pods in "
-                    "this set.")},
-       {"status", Ref(Apps("StatefulSetStatus"),
-                      "Status is the current status of Pods in this "
-                      "StatefulSet. This data may be out of date by "
-                      "some window of time.")}});
+  s[Apps("StatefulSet")] =
+      SpecStatusKind(Apps, "apps", "StatefulSet",
+                     "StatefulSet represents a set of pods with consistent identities. Identities "
+                     "are defined as:\n  - Network: A single stable DNS and hostname.\n  - "
+                     "Storage: As many VolumeClaims as requested.\n\nThe StatefulSet guarantees "
+                     "that a given network identity will always map to the same storage identity.",
+                     "Spec defines the desired identities of pods in this set.",
+                     "Status is the current status of Pods in this StatefulSet. This data may be "
+                     "out of date by some window of time.");
 }
 
 void AddDeploymentSchemas(Schemas& s) {
@@ -1627,13 +1609,10 @@ void AddDeploymentSchemas(Schemas& s) {
       "DeploymentStatus is the most recently observed status of the Deployment.",
       Apps("DeploymentCondition"));
   s[Apps("Deployment")] =
-      Kind("Deployment enables declarative updates for Pods and ReplicaSets.", "apps", "Deployment",
-           {{"spec", Ref(Apps("DeploymentSpec"),
-                         "Specification of the desired behavior of the "
-                         "Deployment.")},
-            {"status", Ref(Apps("DeploymentStatus"),
-                           "Most recently observed status of the "
-                           "Deployment.")}});
+      SpecStatusKind(Apps, "apps", "Deployment",
+                     "Deployment enables declarative updates for Pods and ReplicaSets.",
+                     "Specification of the desired behavior of the Deployment.",
+                     "Most recently observed status of the Deployment.");
   s[Apps("ReplicaSetSpec")] = Obj(
       "ReplicaSetSpec is the specification of a ReplicaSet.",
       {{"minReadySeconds", Int32("Minimum number of seconds for which a newly created pod should "
@@ -1650,16 +1629,11 @@ void AddDeploymentSchemas(Schemas& s) {
                                       "of the pod template of the replicaset.")}},
       "ReplicaSetStatus represents the current status of a ReplicaSet.",
       Apps("ReplicaSetCondition"));
-  s[Apps("ReplicaSet")] = Kind(
-      "ReplicaSet ensures that a specified number of pod replicas are running at any given "
-      "time.",
-      "apps", "ReplicaSet",
-      {{"spec", Ref(Apps("ReplicaSetSpec"),
-                    "Spec defines the specification of the desired "
-                    "behavior of the ReplicaSet.")},
-       {"status", Ref(Apps("ReplicaSetStatus"),
-                      "Status is the most recently observed status of "
-                      "the ReplicaSet.")}});
+  s[Apps("ReplicaSet")] = SpecStatusKind(
+      Apps, "apps", "ReplicaSet",
+      "ReplicaSet ensures that a specified number of pod replicas are running at any given time.",
+      "Spec defines the specification of the desired behavior of the ReplicaSet.",
+      "Status is the most recently observed status of the ReplicaSet.");
   s[Apps("ControllerRevision")] = Kind(
       "ControllerRevision implements an immutable snapshot of state data. Clients are "
       "responsible for serializing and deserializing the objects that contain their internal "
@@ -1863,12 +1837,38 @@ struct OpBuilder {
 
 json RequestBody(json content) { return {{"content", std::move(content)}, {"required", true}}; }
 
+// A request body of any media type holding the schema `schema_name`.
+json ObjectBody(const std::string& schema_name) {
+  return RequestBody({{"*/*", {{"schema", RefOnly(schema_name)}}}});
+}
+
 // The PATCH request body: every patch type but strategic merge (see openapi.h).
 json PatchBody() {
   const json schema = {{"schema", RefOnly(Meta("Patch"))}};
   return RequestBody({{"application/apply-patch+yaml", schema},
                       {"application/json-patch+json", schema},
                       {"application/merge-patch+json", schema}});
+}
+
+// The parameters every operation of a path shares: `params`, then the
+// namespace of a namespaced resource, then `pretty`.
+json PathParams(const ResourceInfo& info, json params) {
+  if (info.namespaced) {
+    params.push_back(Param("namespace", "path",
+                           "object name and auth scope, such as for teams "
+                           "and projects",
+                           "string", true));
+  }
+  params.push_back(Param("pretty", "query", "If 'true', then the output is pretty printed."));
+  return params;
+}
+
+// The list-or-watch operation of a collection.
+json ListOp(const OpBuilder& b, const std::string& list_ref, std::string_view suffix) {
+  json op = b.Op("list", "list", "list or watch objects of kind " + b.info.kind, suffix);
+  op["parameters"] = ListParams();
+  op["responses"] = Responses({{"200", "OK"}}, list_ref);
+  return op;
 }
 
 json ItemPathItem(const OpBuilder& b, const std::string& kind_ref, std::string_view sub) {
@@ -1879,7 +1879,7 @@ json ItemPathItem(const OpBuilder& b, const std::string& kind_ref, std::string_v
   item["get"]["responses"] = Responses({{"200", "OK"}}, kind_ref);
   item["put"] = b.Op("replace", "put", "replace the specified " + what, suffix);
   item["put"]["parameters"] = WriteParams(false);
-  item["put"]["requestBody"] = RequestBody({{"*/*", {{"schema", RefOnly(kind_ref)}}}});
+  item["put"]["requestBody"] = ObjectBody(kind_ref);
   item["put"]["responses"] = Responses({{"200", "OK"}, {"201", "Created"}}, kind_ref);
   item["patch"] = b.Op("patch", "patch", "partially update the specified " + what, suffix);
   item["patch"]["parameters"] = WriteParams(true);
@@ -1898,43 +1898,25 @@ json ItemPathItem(const OpBuilder& b, const std::string& kind_ref, std::string_v
                      Param("propagationPolicy", "query",
                            "Whether and how garbage collection will be "
                            "performed.")});
-    item["delete"]["requestBody"] =
-        RequestBody({{"*/*", {{"schema", RefOnly(Meta("DeleteOptions"))}}}});
+    item["delete"]["requestBody"] = ObjectBody(Meta("DeleteOptions"));
     item["delete"]["requestBody"]["required"] = false;
     item["delete"]["responses"] = Responses({{"200", "OK"}, {"202", "Accepted"}}, kind_ref);
   }
-  json params = json::array({Param("name", "path", "name of the " + what, "string", true)});
-  if (b.info.namespaced) {
-    params.push_back(Param("namespace", "path",
-                           "object name and auth scope, such as for teams "
-                           "and projects",
-                           "string", true));
-  }
-  params.push_back(Param("pretty", "query", "If 'true', then the output is pretty printed."));
-  item["parameters"] = std::move(params);
+  item["parameters"] = PathParams(
+      b.info, json::array({Param("name", "path", "name of the " + what, "string", true)}));
   return item;
 }
 
 json CollectionPathItem(const OpBuilder& b, const std::string& kind_ref,
                         const std::string& list_ref) {
   json coll;
-  coll["get"] = b.Op("list", "list", "list or watch objects of kind " + b.info.kind);
-  coll["get"]["parameters"] = ListParams();
-  coll["get"]["responses"] = Responses({{"200", "OK"}}, list_ref);
+  coll["get"] = ListOp(b, list_ref, "");
   coll["post"] = b.Op("create", "post", "create a " + b.info.kind);
   coll["post"]["parameters"] = WriteParams(false);
-  coll["post"]["requestBody"] = RequestBody({{"*/*", {{"schema", RefOnly(kind_ref)}}}});
+  coll["post"]["requestBody"] = ObjectBody(kind_ref);
   coll["post"]["responses"] =
       Responses({{"200", "OK"}, {"201", "Created"}, {"202", "Accepted"}}, kind_ref);
-  json params = json::array();
-  if (b.info.namespaced) {
-    params.push_back(Param("namespace", "path",
-                           "object name and auth scope, such as for teams "
-                           "and projects",
-                           "string", true));
-  }
-  params.push_back(Param("pretty", "query", "If 'true', then the output is pretty printed."));
-  coll["parameters"] = std::move(params);
+  coll["parameters"] = PathParams(b.info, json::array());
   return coll;
 }
 
@@ -2021,12 +2003,7 @@ json BuildDocument(const GroupVersion& gv) {
     if (info.namespaced) {  // the cluster-wide list, where explain looks first
       OpBuilder ab = b;
       ab.scope = "";
-      json all_ns;
-      all_ns["get"] =
-          ab.Op("list", "list", "list or watch objects of kind " + info.kind, "ForAllNamespaces");
-      all_ns["get"]["parameters"] = ListParams();
-      all_ns["get"]["responses"] = Responses({{"200", "OK"}}, list_ref);
-      paths[prefix + "/" + info.resource] = std::move(all_ns);
+      paths[prefix + "/" + info.resource] = {{"get", ListOp(ab, list_ref, "ForAllNamespaces")}};
     }
   }
   // Like upstream, a group-version's document describes all of its own types

@@ -9,33 +9,19 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
-#include "api/internal/validation_names.h"
+#include "api/names.h"
 #include "api/quantity.h"
 #include "api/registry.h"
 
 namespace kennel::api {
 namespace {
 
-using internal::InclusiveRangeError;
-using internal::IsConfigMapKey;
-using internal::IsDns1035Label;
-using internal::IsDns1123Label;
-using internal::IsDns1123Subdomain;
-using internal::IsEnvVarName;
-using internal::IsQualifiedName;
-using internal::IsValidCidr;
-using internal::IsValidIp;
-using internal::IsValidLabelValue;
-using internal::IsValidPercent;
-using internal::IsValidPortName;
-using internal::IsValidPortNum;
-using internal::kImmutableMessage;
-using internal::kNonNegativeMessage;
 using nlohmann::json;
 
 using StringMap = std::map<std::string, std::string>;
@@ -43,6 +29,10 @@ using StringMap = std::map<std::string, std::string>;
 constexpr int64_t kTotalAnnotationSizeLimit = 256 * 1024;
 constexpr int64_t kMaxConfigSize = 1024 * 1024;  // ConfigMap and Secret payload
 constexpr char kSecretRedacted[] = "<secret contents redacted>";
+
+// Kubernetes' wording for negative counts and for changes to immutable fields.
+constexpr char kNonNegativeMessage[] = "must be greater than or equal to 0";
+constexpr char kImmutableMessage[] = "field is immutable";
 
 // ---------------------------------------------------------------------------
 // How bad values are shown. Kubernetes prints them with Go's fmt: strings with
@@ -162,6 +152,14 @@ class Errors {
   void InvalidEach(const Path& p, const Shown& v, const std::vector<std::string>& details) {
     for (const std::string& d : details) Invalid(p, v, d);
   }
+  // One error carrying every message, joined by ';', as Kubernetes reports
+  // taint and toleration values.
+  void InvalidJoined(const Path& p, const Shown& v, const std::vector<std::string>& details) {
+    if (details.empty()) return;
+    std::string joined;
+    for (const std::string& d : details) joined += (joined.empty() ? "" : ";") + d;
+    Invalid(p, v, joined);
+  }
   void TypeInvalid(const Path& p, const Shown& v, std::string_view detail) {
     Add("FieldValueTypeInvalid", p, WithDetail("Invalid value: " + v.text(), detail));
   }
@@ -269,16 +267,8 @@ class Obj {
   // The member objects of a list, each at its index; wrong elements reported.
   std::vector<Obj> Items(std::string_view key) const {
     std::vector<Obj> out;
-    const json* list = Typed(key, &json::is_array, "array");
-    if (list == nullptr) return out;
-    for (size_t i = 0; i < list->size(); ++i) {
-      const json& e = (*list)[i];
-      if (e.is_object()) {
-        out.emplace_back(e, At(key).Index(i), errs_);
-      } else {
-        errs_->TypeInvalid(At(key).Index(i), Shown::Json(e), "must be of type object");
-      }
-    }
+    ForEachElement(key, &json::is_object, "object",
+                   [&](const json& e, Path p) { out.emplace_back(e, std::move(p), errs_); });
     return out;
   }
   size_t ListSize(std::string_view key) const {
@@ -288,16 +278,8 @@ class Obj {
 
   std::vector<std::string> StrList(std::string_view key) const {
     std::vector<std::string> out;
-    const json* list = Typed(key, &json::is_array, "array");
-    if (list == nullptr) return out;
-    for (size_t i = 0; i < list->size(); ++i) {
-      const json& e = (*list)[i];
-      if (e.is_string()) {
-        out.push_back(e.get<std::string>());
-      } else {
-        errs_->TypeInvalid(At(key).Index(i), Shown::Json(e), "must be of type string");
-      }
-    }
+    ForEachElement(key, &json::is_string, "string",
+                   [&](const json& e, const Path&) { out.push_back(e.get<std::string>()); });
     return out;
   }
 
@@ -310,22 +292,43 @@ class Obj {
       if (it->is_string()) {
         out[it.key()] = it->get<std::string>();
       } else {
-        errs_->TypeInvalid(At(key).Key(it.key()), Shown::Json(*it), "must be of type string");
+        TypeInvalid(At(key).Key(it.key()), *it, "string");
       }
     }
     return out;
   }
 
  private:
-  const json* Typed(std::string_view key, bool (json::*is)() const noexcept,
-                    const char* type) const {
+  using IsType = bool (json::*)() const noexcept;
+
+  void TypeInvalid(const Path& p, const json& v, const char* type) const {
+    errs_->TypeInvalid(p, Shown::Json(v), std::string("must be of type ") + type);
+  }
+
+  const json* Typed(std::string_view key, IsType is, const char* type) const {
     const json* v = Get(key);
     if (v == nullptr) return nullptr;
     if (!(v->*is)()) {
-      errs_->TypeInvalid(At(key), Shown::Json(*v), std::string("must be of type ") + type);
+      TypeInvalid(At(key), *v, type);
       return nullptr;
     }
     return v;
+  }
+
+  // Calls add(element, its path) for each element of the list at `key` that
+  // is of the given type, and reports the others.
+  template <typename Add>
+  void ForEachElement(std::string_view key, IsType is, const char* type, Add add) const {
+    const json* list = Typed(key, &json::is_array, "array");
+    if (list == nullptr) return;
+    for (size_t i = 0; i < list->size(); ++i) {
+      const json& e = (*list)[i];
+      if ((e.*is)()) {
+        add(e, At(key).Index(i));
+      } else {
+        TypeInvalid(At(key).Index(i), e, type);
+      }
+    }
   }
 
   const json* j_;
@@ -400,16 +403,16 @@ void ValidatePortNumOrName(const Obj& o, std::string_view key) {
   std::optional<IntOrString> port = ReadIntOrString(o, key);
   if (!port) return;
   if (port->is_int) {
-    o.errs().InvalidEach(o.At(key), Shown::Int(port->int_val), IsValidPortNum(port->int_val));
+    o.errs().InvalidEach(o.At(key), Shown::Int(port->int_val), ValidatePortNum(port->int_val));
   } else {
-    o.errs().InvalidEach(o.At(key), Shown::Str(port->str_val), IsValidPortName(port->str_val));
+    o.errs().InvalidEach(o.At(key), Shown::Str(port->str_val), ValidatePortName(port->str_val));
   }
 }
 
 // The value of an int-or-percent ("25%" → 25), 0 when it does not parse.
 int64_t IntOrPercentValue(const IntOrString& v) {
   if (v.is_int) return v.int_val;
-  if (!IsValidPercent(v.str_val).empty()) return 0;
+  if (!IsValidPercent(v.str_val)) return 0;
   int64_t n = 0;
   for (char c : v.str_val.substr(0, v.str_val.size() - 1)) {
     n = std::min<int64_t>(n * 10 + (c - '0'), std::numeric_limits<int32_t>::max());
@@ -421,12 +424,12 @@ void ValidatePositiveIntOrPercent(const IntOrString& v, const Path& p, Errors& e
   if (v.is_int) {
     errs.NonNegative(p, v.int_val);
   } else {
-    errs.InvalidEach(p, v.Show(), IsValidPercent(v.str_val));
+    errs.InvalidEach(p, v.Show(), ValidatePercent(v.str_val));
   }
 }
 
 void ValidateNotMoreThan100Percent(const IntOrString& v, const Path& p, Errors& errs) {
-  if (!v.is_int && IsValidPercent(v.str_val).empty() && IntOrPercentValue(v) > 100) {
+  if (!v.is_int && IsValidPercent(v.str_val) && IntOrPercentValue(v) > 100) {
     errs.Invalid(p, v.Show(), "must not be greater than 100%");
   }
 }
@@ -512,6 +515,59 @@ void ValidateImmutable(const json& now, const json& before, const Path& p, Error
   if (!SemanticEqual(now, before)) errs.Invalid(p, Shown::Json(now), kImmutableMessage);
 }
 
+enum class Presence { kOptional, kRequired };
+
+// A union of which `o` sets at most one member (volume sources, probe
+// handlers): the first member present is checked by `validate`, any further
+// one is forbidden, and with kRequired, none at all is an error too. `what`
+// names a member in the messages ("volume type").
+void ValidateOneOf(const Obj& o, std::span<const std::string_view> members, std::string_view what,
+                   Presence presence, void (*validate)(const Obj&, std::string_view)) {
+  bool seen = false;
+  for (std::string_view member : members) {
+    if (!o.Has(member)) continue;
+    if (seen) {
+      o.errs().Forbidden(o.At(member), "may not specify more than 1 " + std::string(what));
+      continue;
+    }
+    seen = true;
+    validate(o, member);
+  }
+  if (!seen && presence == Presence::kRequired) {
+    o.errs().Required(o.path(), "must specify a " + std::string(what));
+  }
+}
+
+// The DNS-1123 label naming an entry of a list (a container, a claim
+// template, a port): an error when missing and required, and, given `names`,
+// when another entry already took it.
+void ValidateEntryName(const Obj& entry, Presence presence, std::set<std::string>* names) {
+  Errors& errs = entry.errs();
+  std::string name = entry.Str("name");
+  if (name.empty()) {
+    if (presence == Presence::kRequired) errs.Required(entry.At("name"));
+    return;
+  }
+  errs.InvalidEach(entry.At("name"), Shown::Str(name), ValidateDns1123Label(name));
+  if (names != nullptr && !names->insert(name).second) {
+    errs.Duplicate(entry.At("name"), Shown::Str(name));
+  }
+}
+
+// Ports of Services and Endpoints must be named when there are several.
+Presence NamePresence(const std::vector<Obj>& ports) {
+  return ports.size() > 1 ? Presence::kRequired : Presence::kOptional;
+}
+
+// The name, number and protocol of a Service or Endpoints port; returns the number.
+int64_t ValidateNamedPort(const Obj& port, Presence name, std::set<std::string>* names) {
+  ValidateEntryName(port, name, names);
+  int64_t number = port.Int("port").value_or(0);
+  port.errs().InvalidEach(port.At("port"), Shown::Int(number), ValidatePortNum(number));
+  ValidateEnum(port, "protocol", {"SCTP", "TCP", "UDP"});
+  return number;
+}
+
 // ---------------------------------------------------------------------------
 // Object metadata (ObjectMeta).
 
@@ -520,19 +576,19 @@ enum class NameRule { kSubdomain, kLabel, kDns1035 };
 std::vector<std::string> CheckName(NameRule rule, std::string_view name) {
   switch (rule) {
     case NameRule::kLabel:
-      return IsDns1123Label(name);
+      return ValidateDns1123Label(name);
     case NameRule::kDns1035:
-      return IsDns1035Label(name);
+      return ValidateDns1035Label(name);
     case NameRule::kSubdomain:
       break;
   }
-  return IsDns1123Subdomain(name);
+  return ValidateDns1123Subdomain(name);
 }
 
 void ValidateLabels(const StringMap& labels, const Path& p, Errors& errs) {
   for (const auto& [key, value] : labels) {
-    errs.InvalidEach(p, Shown::Str(key), IsQualifiedName(key));
-    errs.InvalidEach(p, Shown::Str(value), IsValidLabelValue(value));
+    errs.InvalidEach(p, Shown::Str(key), ValidateQualifiedName(key));
+    errs.InvalidEach(p, Shown::Str(value), ValidateLabelValue(value));
   }
 }
 
@@ -547,14 +603,16 @@ void ValidateAnnotations(const StringMap& annotations, const Path& p, Errors& er
   int64_t total = 0;
   for (const auto& [key, value] : annotations) {
     // Annotation keys are qualified names in any case.
-    errs.InvalidEach(p, Shown::Str(key), IsQualifiedName(ToLower(key)));
+    errs.InvalidEach(p, Shown::Str(key), ValidateQualifiedName(ToLower(key)));
     total += static_cast<int64_t>(key.size() + value.size());
   }
   if (total > kTotalAnnotationSizeLimit) errs.TooLong(p, kTotalAnnotationSizeLimit);
 }
 
 void ValidateFinalizers(const std::vector<std::string>& finalizers, const Path& p, Errors& errs) {
-  for (const std::string& f : finalizers) errs.InvalidEach(p, Shown::Str(f), IsQualifiedName(f));
+  for (const std::string& f : finalizers) {
+    errs.InvalidEach(p, Shown::Str(f), ValidateQualifiedName(f));
+  }
 }
 
 void ValidateOwnerReferences(const Obj& meta) {
@@ -613,7 +671,7 @@ void ValidateObjectMeta(const Obj& root, const ResourceInfo& info, NameRule rule
     if (ns.empty()) {
       errs.Required(meta.At("namespace"));
     } else {
-      errs.InvalidEach(meta.At("namespace"), Shown::Str(ns), IsDns1123Label(ns));
+      errs.InvalidEach(meta.At("namespace"), Shown::Str(ns), ValidateDns1123Label(ns));
     }
   } else if (!ns.empty()) {
     errs.Forbidden(meta.At("namespace"), "not allowed on this type");
@@ -680,12 +738,12 @@ Selector ReadSelector(const Obj& holder, std::string_view key) {
       errs.Invalid(e.At("operator"), Shown::Str(r.op), "not a valid selector operator");
       sel.valid = false;
     }
-    std::vector<std::string> key_errs = IsQualifiedName(r.key);
+    std::vector<std::string> key_errs = ValidateQualifiedName(r.key);
     if (!key_errs.empty()) sel.valid = false;
     errs.InvalidEach(e.At("key"), Shown::Str(r.key), key_errs);
     for (size_t i = 0; i < r.values.size(); ++i) {
       errs.InvalidEach(e.At("values").Index(i), Shown::Str(r.values[i]),
-                       IsValidLabelValue(r.values[i]));
+                       ValidateLabelValue(r.values[i]));
     }
     sel.expressions.push_back(std::move(r));
   }
@@ -782,6 +840,18 @@ void ValidateKeyToPaths(const Obj& source) {
   }
 }
 
+// An NFS volume, in a pod or a PersistentVolume.
+void ValidateNfsSource(const Obj& s) {
+  Errors& errs = s.errs();
+  if (s.Str("server").empty()) errs.Required(s.At("server"));
+  std::string path = s.Str("path");
+  if (path.empty()) {
+    errs.Required(s.At("path"));
+  } else if (path[0] != '/') {
+    errs.Invalid(s.At("path"), Shown::Str(path), "must be an absolute path");
+  }
+}
+
 void ValidateVolumeSourceFields(const Obj& vol, std::string_view source) {
   Errors& errs = vol.errs();
   Obj s = vol.Child(source);
@@ -810,13 +880,7 @@ void ValidateVolumeSourceFields(const Obj& vol, std::string_view source) {
   } else if (source == "persistentVolumeClaim") {
     if (s.Str("claimName").empty()) errs.Required(s.At("claimName"));
   } else if (source == "nfs") {
-    if (s.Str("server").empty()) errs.Required(s.At("server"));
-    std::string path = s.Str("path");
-    if (path.empty()) {
-      errs.Required(s.At("path"));
-    } else if (path[0] != '/') {
-      errs.Invalid(s.At("path"), Shown::Str(path), "must be an absolute path");
-    }
+    ValidateNfsSource(s);
   } else if (source == "csi") {
     if (s.Str("driver").empty()) errs.Required(s.At("driver"));
   } else if (source == "emptyDir") {
@@ -863,16 +927,8 @@ constexpr std::string_view kPodVolumeSources[] = {"hostPath",
 // A volume has at most one source; the defaulter gives a source-less one an
 // emptyDir, so none is accepted.
 void ValidateVolumeSource(const Obj& vol) {
-  bool seen = false;
-  for (std::string_view source : kPodVolumeSources) {
-    if (!vol.Has(source)) continue;
-    if (seen) {
-      vol.errs().Forbidden(vol.At(source), "may not specify more than 1 volume type");
-      continue;
-    }
-    seen = true;
-    ValidateVolumeSourceFields(vol, source);
-  }
+  ValidateOneOf(vol, kPodVolumeSources, "volume type", Presence::kOptional,
+                ValidateVolumeSourceFields);
 }
 
 void ValidateVolumes(const Obj& spec, PodContext& ctx) {
@@ -884,7 +940,7 @@ void ValidateVolumes(const Obj& spec, PodContext& ctx) {
     if (name.empty()) {
       errs.Required(vol.At("name"));
     } else {
-      errs.InvalidEach(vol.At("name"), Shown::Str(name), IsDns1123Label(name));
+      errs.InvalidEach(vol.At("name"), Shown::Str(name), ValidateDns1123Label(name));
     }
     if (!seen.insert(name).second) errs.Duplicate(vol.At("name"), Shown::Str(name));
     ctx.volumes.insert(name);
@@ -897,7 +953,7 @@ void ValidateContainerPorts(const Obj& c, const PodContext& ctx) {
   for (const Obj& port : c.Items("ports")) {
     std::string name = port.Str("name");
     if (!name.empty()) {
-      std::vector<std::string> msgs = IsValidPortName(name);
+      std::vector<std::string> msgs = ValidatePortName(name);
       if (!msgs.empty()) {
         errs.InvalidEach(port.At("name"), Shown::Str(name), msgs);
       } else if (!names.insert(name).second) {
@@ -909,11 +965,11 @@ void ValidateContainerPorts(const Obj& c, const PodContext& ctx) {
       errs.Required(port.At("containerPort"));
     } else {
       errs.InvalidEach(port.At("containerPort"), Shown::Int(*container_port),
-                       IsValidPortNum(*container_port));
+                       ValidatePortNum(*container_port));
     }
     std::optional<int64_t> host_port = port.Int("hostPort");
     if (host_port.value_or(0) != 0) {
-      errs.InvalidEach(port.At("hostPort"), Shown::Int(*host_port), IsValidPortNum(*host_port));
+      errs.InvalidEach(port.At("hostPort"), Shown::Int(*host_port), ValidatePortNum(*host_port));
       if (ctx.host_network && container_port && *host_port != *container_port) {
         errs.Invalid(port.At("hostPort"), Shown::Int(*host_port),
                      "must match `containerPort` when `hostNetwork` is true");
@@ -929,7 +985,7 @@ void ValidateKeySelector(const Obj& ref) {
   if (key.empty()) {
     ref.errs().Required(ref.At("key"));
   } else {
-    ref.errs().InvalidEach(ref.At("key"), Shown::Str(key), IsConfigMapKey(key));
+    ref.errs().InvalidEach(ref.At("key"), Shown::Str(key), ValidateConfigMapKey(key));
   }
 }
 
@@ -967,14 +1023,14 @@ void ValidateEnv(const Obj& c) {
     if (name.empty()) {
       env.errs().Required(env.At("name"));
     } else {
-      env.errs().InvalidEach(env.At("name"), Shown::Str(name), IsEnvVarName(name));
+      env.errs().InvalidEach(env.At("name"), Shown::Str(name), ValidateEnvVarName(name));
     }
     ValidateEnvValueFrom(env);
   }
   for (const Obj& from : c.Items("envFrom")) {
     std::string prefix = from.Str("prefix");
     if (!prefix.empty()) {
-      from.errs().InvalidEach(from.At("prefix"), Shown::Str(prefix), IsEnvVarName(prefix));
+      from.errs().InvalidEach(from.At("prefix"), Shown::Str(prefix), ValidateEnvVarName(prefix));
     }
   }
 }
@@ -1005,7 +1061,7 @@ bool IsStandardContainerResource(std::string_view name) {
 }
 
 void ValidateResourceName(const std::string& name, const Path& p, Errors& errs) {
-  errs.InvalidEach(p, Shown::Str(name), IsQualifiedName(name));
+  errs.InvalidEach(p, Shown::Str(name), ValidateQualifiedName(name));
   if (name.find('/') == std::string::npos && !IsStandardContainerResource(name)) {
     errs.Invalid(p, Shown::Str(name), "must be a standard resource for containers");
   }
@@ -1045,22 +1101,13 @@ void ValidateHandlerFields(const Obj& probe, std::string_view handler) {
     ValidatePortNumOrName(h, "port");
   } else if (handler == "grpc") {
     std::optional<int64_t> port = h.Int("port");
-    errs.InvalidEach(h.At("port"), Shown::Int(port.value_or(0)), IsValidPortNum(port.value_or(0)));
+    errs.InvalidEach(h.At("port"), Shown::Int(port.value_or(0)), ValidatePortNum(port.value_or(0)));
   }
 }
 
 // A probe or lifecycle hook names exactly one handler.
 void ValidateHandler(const Obj& probe) {
-  int handlers = 0;
-  for (std::string_view handler : kProbeHandlers) {
-    if (!probe.Has(handler)) continue;
-    if (handlers++ > 0) {
-      probe.errs().Forbidden(probe.At(handler), "may not specify more than 1 handler type");
-      continue;
-    }
-    ValidateHandlerFields(probe, handler);
-  }
-  if (handlers == 0) probe.errs().Required(probe.path(), "must specify a handler type");
+  ValidateOneOf(probe, kProbeHandlers, "handler type", Presence::kRequired, ValidateHandlerFields);
 }
 
 void ValidateProbe(const Obj& c, std::string_view key) {
@@ -1113,13 +1160,7 @@ void ValidateContainerRestartPolicy(const Obj& c, ContainerKind kind, bool* side
 void ValidateContainer(const Obj& c, ContainerKind kind, const PodContext& ctx,
                        std::set<std::string>& names) {
   Errors& errs = c.errs();
-  std::string name = c.Str("name");
-  if (name.empty()) {
-    errs.Required(c.At("name"));
-  } else {
-    errs.InvalidEach(c.At("name"), Shown::Str(name), IsDns1123Label(name));
-    if (!names.insert(name).second) errs.Duplicate(c.At("name"), Shown::Str(name));
-  }
+  ValidateEntryName(c, Presence::kRequired, &names);
   std::string image = c.Str("image");
   if (image.empty()) {
     errs.Required(c.At("image"));
@@ -1177,7 +1218,7 @@ void ValidateTolerations(const Obj& spec) {
     std::string key = t.Str("key");
     std::string op = t.Str("operator");
     std::string value = t.Str("value");
-    if (!key.empty()) errs.InvalidEach(t.At("key"), Shown::Str(key), IsQualifiedName(key));
+    if (!key.empty()) errs.InvalidEach(t.At("key"), Shown::Str(key), ValidateQualifiedName(key));
     if (key.empty() && op != "Exists") {
       errs.Invalid(t.At("operator"), Shown::Str(op),
                    "operator must be Exists when `key` is empty, which means \"match all "
@@ -1188,12 +1229,7 @@ void ValidateTolerations(const Obj& spec) {
                    "effect must be 'NoExecute' when `tolerationSeconds` is set");
     }
     if (op.empty() || op == "Equal") {
-      std::vector<std::string> msgs = IsValidLabelValue(value);
-      if (!msgs.empty()) {
-        std::string joined;
-        for (const std::string& m : msgs) joined += (joined.empty() ? "" : ";") + m;
-        errs.Invalid(t.At("operator"), Shown::Str(value), joined);
-      }
+      errs.InvalidJoined(t.At("operator"), Shown::Str(value), ValidateLabelValue(value));
     } else if (op == "Exists") {
       if (!value.empty()) {
         errs.Invalid(t.At("operator"), Shown::Json(t.raw()),
@@ -1226,7 +1262,7 @@ void ValidateDnsConfig(const Obj& spec) {
   }
   for (size_t i = 0; i < servers.size(); ++i) {
     errs.InvalidEach(config.At("nameservers").Index(i), Shown::Str(servers[i]),
-                     IsValidIp(servers[i]));
+                     ValidateIp(servers[i]));
   }
 }
 
@@ -1244,10 +1280,10 @@ void ValidatePodSpec(const Obj& spec, PodContext ctx) {
   ValidateEnum(spec, "restartPolicy", {"Always", "OnFailure", "Never"});
   ValidateEnum(spec, "dnsPolicy", {"ClusterFirstWithHostNet", "ClusterFirst", "Default", "None"});
   ValidateDnsConfig(spec);
-  ValidateOptionalName(spec, "hostname", IsDns1123Label);
-  ValidateOptionalName(spec, "subdomain", IsDns1123Label);
-  ValidateOptionalName(spec, "serviceAccountName", IsDns1123Subdomain);
-  ValidateOptionalName(spec, "nodeName", IsDns1123Subdomain);
+  ValidateOptionalName(spec, "hostname", ValidateDns1123Label);
+  ValidateOptionalName(spec, "subdomain", ValidateDns1123Label);
+  ValidateOptionalName(spec, "serviceAccountName", ValidateDns1123Subdomain);
+  ValidateOptionalName(spec, "nodeName", ValidateDns1123Subdomain);
   ValidateLabels(spec.Strings("nodeSelector"), spec.At("nodeSelector"), errs);
   errs.NonNegative(spec.At("terminationGracePeriodSeconds"),
                    spec.Int("terminationGracePeriodSeconds"));
@@ -1305,7 +1341,7 @@ void ValidatePvcSpec(const Obj& spec) {
   } else {
     ValidatePositiveQuantity(storage->second, spec.At("resources").Key("storage"), errs);
   }
-  ValidateOptionalName(spec, "storageClassName", IsDns1123Subdomain);
+  ValidateOptionalName(spec, "storageClassName", ValidateDns1123Subdomain);
   ValidateEnum(spec, "volumeMode", {"Block", "Filesystem"});
 }
 
@@ -1424,17 +1460,10 @@ void ValidateStatefulSetPolicies(const Obj& spec) {
 
 // Claim templates; returns their names, which pods mount like volumes.
 std::set<std::string> ValidateClaimTemplates(const Obj& spec) {
-  Errors& errs = spec.errs();
   std::set<std::string> names;
   for (const Obj& claim : spec.Items("volumeClaimTemplates")) {
     Obj meta = claim.Child("metadata");
-    std::string name = meta.Str("name");
-    if (name.empty()) {
-      errs.Required(meta.At("name"));
-    } else {
-      errs.InvalidEach(meta.At("name"), Shown::Str(name), IsDns1123Label(name));
-      if (!names.insert(name).second) errs.Duplicate(meta.At("name"), Shown::Str(name));
-    }
+    ValidateEntryName(meta, Presence::kRequired, &names);
     ValidateMetaCommon(meta);
     ValidatePvcSpec(claim.Child("spec"));
   }
@@ -1451,7 +1480,7 @@ void ValidateStatefulSet(const Obj& root) {
   errs.NonNegative(spec.At("revisionHistoryLimit"), spec.Int("revisionHistoryLimit"));
   errs.NonNegative(spec.At("ordinals.start"), spec.Child("ordinals").Int("start"));
   // The service name becomes each pod's spec.subdomain, which must be a label.
-  ValidateOptionalName(spec, "serviceName", IsDns1123Label);
+  ValidateOptionalName(spec, "serviceName", ValidateDns1123Label);
   PodContext ctx;
   ctx.volumes = ValidateClaimTemplates(spec);
   Selector sel = ValidateWorkloadSelector(spec, "statefulset");
@@ -1653,23 +1682,14 @@ void ValidateServicePorts(const Obj& spec, const std::string& type) {
   std::set<std::string> names;
   std::set<std::pair<int64_t, std::string>> keys;
   for (const Obj& port : ports) {
-    std::string name = port.Str("name");
-    if (ports.size() > 1 && name.empty()) {
-      errs.Required(port.At("name"));
-    } else if (!name.empty()) {
-      errs.InvalidEach(port.At("name"), Shown::Str(name), IsDns1123Label(name));
-      if (!names.insert(name).second) errs.Duplicate(port.At("name"), Shown::Str(name));
-    }
-    int64_t number = port.Int("port").value_or(0);
-    errs.InvalidEach(port.At("port"), Shown::Int(number), IsValidPortNum(number));
-    ValidateEnum(port, "protocol", {"SCTP", "TCP", "UDP"});
+    int64_t number = ValidateNamedPort(port, NamePresence(ports), &names);
     ValidatePortNumOrName(port, "targetPort");
     std::optional<int64_t> node_port = port.Int("nodePort");
     if (node_port.value_or(0) != 0) {
       if (type == "ClusterIP" || type.empty()) {
         errs.Forbidden(port.At("nodePort"), "may not be used when `type` is 'ClusterIP'");
       }
-      errs.InvalidEach(port.At("nodePort"), Shown::Int(*node_port), IsValidPortNum(*node_port));
+      errs.InvalidEach(port.At("nodePort"), Shown::Int(*node_port), ValidatePortNum(*node_port));
     }
     std::string protocol = port.Str("protocol").empty() ? "TCP" : port.Str("protocol");
     if (!keys.insert({number, protocol}).second) {
@@ -1697,7 +1717,7 @@ void ValidateServiceClusterIps(const Obj& spec, const std::string& type) {
       }
       continue;
     }
-    errs.InvalidEach(p, Shown::Str(ips[i]), IsValidIp(ips[i]));
+    errs.InvalidEach(p, Shown::Str(ips[i]), ValidateIp(ips[i]));
   }
   if (spec.Has("clusterIPs") && !ips.empty() && !ip.empty() && ip != ips[0]) {
     errs.Invalid(spec.At("clusterIPs"), Shown::Raw(GoStringSlice(ips, true)),
@@ -1717,7 +1737,7 @@ void ValidateService(const Obj& root) {
     if (cname.empty()) {
       errs.Required(spec.At("externalName"));
     } else {
-      errs.InvalidEach(spec.At("externalName"), Shown::Str(cname), IsDns1123Subdomain(cname));
+      errs.InvalidEach(spec.At("externalName"), Shown::Str(cname), ValidateDns1123Subdomain(cname));
     }
   }
   if (spec.ListSize("ports") == 0 && !IsHeadless(spec) && type != "ExternalName") {
@@ -1753,9 +1773,9 @@ void ValidateServiceUpdate(const Obj& root, const json& old_root) {
 void ValidateEndpointAddress(const Obj& address) {
   Errors& errs = address.errs();
   std::string ip = address.Str("ip");
-  errs.InvalidEach(address.At("ip"), Shown::Str(ip), IsValidIp(ip));
-  ValidateOptionalName(address, "hostname", IsDns1123Label);
-  ValidateOptionalName(address, "nodeName", IsDns1123Subdomain);
+  errs.InvalidEach(address.At("ip"), Shown::Str(ip), ValidateIp(ip));
+  ValidateOptionalName(address, "hostname", ValidateDns1123Label);
+  ValidateOptionalName(address, "nodeName", ValidateDns1123Subdomain);
 }
 
 void ValidateEndpoints(const Obj& root) {
@@ -1767,17 +1787,7 @@ void ValidateEndpoints(const Obj& root) {
     for (const Obj& a : subset.Items("addresses")) ValidateEndpointAddress(a);
     for (const Obj& a : subset.Items("notReadyAddresses")) ValidateEndpointAddress(a);
     std::vector<Obj> ports = subset.Items("ports");
-    for (const Obj& port : ports) {
-      std::string name = port.Str("name");
-      if (ports.size() > 1 && name.empty()) {
-        errs.Required(port.At("name"));
-      } else if (!name.empty()) {
-        errs.InvalidEach(port.At("name"), Shown::Str(name), IsDns1123Label(name));
-      }
-      int64_t number = port.Int("port").value_or(0);
-      errs.InvalidEach(port.At("port"), Shown::Int(number), IsValidPortNum(number));
-      ValidateEnum(port, "protocol", {"SCTP", "TCP", "UDP"});
-    }
+    for (const Obj& port : ports) ValidateNamedPort(port, NamePresence(ports), nullptr);
   }
 }
 
@@ -1826,7 +1836,7 @@ int64_t ValidateBinaryMap(const Obj& o, std::string_view key, const char* shown)
 }
 
 void ValidateConfigKeys(const StringMap& m, const Path& p, Errors& errs) {
-  for (const auto& [k, v] : m) errs.InvalidEach(p.Key(k), Shown::Str(k), IsConfigMapKey(k));
+  for (const auto& [k, v] : m) errs.InvalidEach(p.Key(k), Shown::Str(k), ValidateConfigMapKey(k));
 }
 
 void ValidateConfigMap(const Obj& root) {
@@ -1893,7 +1903,7 @@ void ValidateSecret(const Obj& root) {
     total += static_cast<int64_t>(v.size());
   }
   for (const std::string& k : keys) {
-    errs.InvalidEach(root.At("data").Key(k), Shown::Str(k), IsConfigMapKey(k));
+    errs.InvalidEach(root.At("data").Key(k), Shown::Str(k), ValidateConfigMapKey(k));
   }
   if (total > kMaxConfigSize) errs.TooLong(root.At("data"), kMaxConfigSize);
   ValidateSecretType(root, keys);
@@ -2000,13 +2010,7 @@ void ValidatePersistentVolumeSourceFields(const Obj& spec, std::string_view sour
       errs.Required(spec.At("nodeAffinity"), "Local volume requires node affinity");
     }
   } else if (source == "nfs") {
-    if (s.Str("server").empty()) errs.Required(s.At("server"));
-    std::string path = s.Str("path");
-    if (path.empty()) {
-      errs.Required(s.At("path"));
-    } else if (path[0] != '/') {
-      errs.Invalid(s.At("path"), Shown::Str(path), "must be an absolute path");
-    }
+    ValidateNfsSource(s);
   } else if (source == "csi") {
     if (s.Str("driver").empty()) errs.Required(s.At("driver"));
     if (s.Str("volumeHandle").empty()) errs.Required(s.At("volumeHandle"));
@@ -2014,16 +2018,8 @@ void ValidatePersistentVolumeSourceFields(const Obj& spec, std::string_view sour
 }
 
 void ValidatePersistentVolumeSource(const Obj& spec) {
-  int sources = 0;
-  for (std::string_view source : kPersistentVolumeSources) {
-    if (!spec.Has(source)) continue;
-    if (sources++ > 0) {
-      spec.errs().Forbidden(spec.At(source), "may not specify more than 1 volume type");
-      continue;
-    }
-    ValidatePersistentVolumeSourceFields(spec, source);
-  }
-  if (sources == 0) spec.errs().Required(spec.path(), "must specify a volume type");
+  ValidateOneOf(spec, kPersistentVolumeSources, "volume type", Presence::kRequired,
+                ValidatePersistentVolumeSourceFields);
 }
 
 void ValidatePersistentVolume(const Obj& root) {
@@ -2044,7 +2040,7 @@ void ValidatePersistentVolume(const Obj& root) {
     errs.NotSupported(spec.At("persistentVolumeReclaimPolicy"), Shown::Str(*policy),
                       {"Delete", "Recycle", "Retain"});
   }
-  ValidateOptionalName(spec, "storageClassName", IsDns1123Subdomain);
+  ValidateOptionalName(spec, "storageClassName", ValidateDns1123Subdomain);
   ValidateEnum(spec, "volumeMode", {"Block", "Filesystem"});
   ValidatePersistentVolumeSource(spec);
 }
@@ -2076,7 +2072,7 @@ void ValidateStorageClass(const Obj& root) {
     errs.Required(root.At("provisioner"));
   } else {
     std::string lower = ToLower(provisioner);
-    errs.InvalidEach(root.At("provisioner"), Shown::Str(lower), IsQualifiedName(lower));
+    errs.InvalidEach(root.At("provisioner"), Shown::Str(lower), ValidateQualifiedName(lower));
   }
   StringMap params = root.Strings("parameters");
   int64_t total = 0;
@@ -2129,13 +2125,8 @@ void ValidateTaints(const Obj& spec) {
   for (const Obj& t : spec.Items("taints")) {
     std::string key = t.Str("key");
     std::string value = t.Str("value");
-    errs.InvalidEach(t.At("key"), Shown::Str(key), IsQualifiedName(key));
-    std::vector<std::string> msgs = IsValidLabelValue(value);
-    if (!msgs.empty()) {
-      std::string joined;
-      for (const std::string& m : msgs) joined += (joined.empty() ? "" : ";") + m;
-      errs.Invalid(t.At("value"), Shown::Str(value), joined);
-    }
+    errs.InvalidEach(t.At("key"), Shown::Str(key), ValidateQualifiedName(key));
+    errs.InvalidJoined(t.At("value"), Shown::Str(value), ValidateLabelValue(value));
     ValidateTaintEffect(t, /*allow_empty=*/false);
     if (!seen.insert({key, t.Str("effect")}).second) {
       errs.Duplicate(t.path(), Shown::Raw(GoTaint(t)),
@@ -2149,10 +2140,10 @@ void ValidateNode(const Obj& root) {
   Errors& errs = root.errs();
   ValidateTaints(spec);
   std::string cidr = spec.Str("podCIDR");
-  if (!cidr.empty()) errs.InvalidEach(spec.At("podCIDR"), Shown::Str(cidr), IsValidCidr(cidr));
+  if (!cidr.empty()) errs.InvalidEach(spec.At("podCIDR"), Shown::Str(cidr), ValidateCidr(cidr));
   std::vector<std::string> cidrs = spec.StrList("podCIDRs");
   for (size_t i = 0; i < cidrs.size(); ++i) {
-    errs.InvalidEach(spec.At("podCIDRs").Index(i), Shown::Str(cidrs[i]), IsValidCidr(cidrs[i]));
+    errs.InvalidEach(spec.At("podCIDRs").Index(i), Shown::Str(cidrs[i]), ValidateCidr(cidrs[i]));
   }
 }
 
