@@ -123,6 +123,14 @@ json Open(std::string_view d) {
   return Described({{"type", "object"}, {"x-kubernetes-preserve-unknown-fields", true}}, d);
 }
 
+// A list of structs whose fields are not modelled here, unique by `key` like upstream's.
+json OpenMapList(std::string_view d, std::string_view key) {
+  json s = Described({{"type", "array"}, {"items", Open("")}}, d);
+  s["x-kubernetes-list-type"] = "map";
+  s["x-kubernetes-list-map-keys"] = json::array({key});
+  return s;
+}
+
 using Required = std::vector<std::string>;
 enum ObjFlags : int {
   kPartial = 1,  // not every upstream field is modelled: preserve unknown fields
@@ -509,8 +517,10 @@ void AddContainerSchemas(Schemas& s) {
           {"name", "devicePath"});
   s[Core("ResourceRequirements")] =
       Obj("ResourceRequirements describes the compute resource requirements.",
-          {{"claims", Open("Claims lists the names of resources, defined in spec.resourceClaims, "
-                           "that are used by this container.")},
+          {{"claims",
+            OpenMapList("Claims lists the names of resources, defined in spec.resourceClaims, "
+                        "that are used by this container.",
+                        "name")},
            {"limits", QtyMap("Limits describes the maximum amount of compute resources allowed. "
                              "More info: https://kubernetes.io/docs/concepts/configuration/"
                              "manage-resources-containers/")},
@@ -836,8 +846,10 @@ void AddPodSchemas(Schemas& s) {
        {"readinessGates", Atomic(ListOf(Core("PodReadinessGate"),
                                         "If specified, all readiness gates will be evaluated for "
                                         "pod readiness."))},
-       {"resourceClaims", Open("ResourceClaims defines which ResourceClaims must be allocated "
-                               "and reserved before the Pod is allowed to start.")},
+       {"resourceClaims",
+        OpenMapList("ResourceClaims defines which ResourceClaims must be allocated "
+                    "and reserved before the Pod is allowed to start.",
+                    "name")},
        {"resources", Ref(Core("ResourceRequirements"),
                          "Resources is the total amount of CPU and Memory resources required by "
                          "all containers in the pod.")},
@@ -849,8 +861,10 @@ void AddPodSchemas(Schemas& s) {
        {"schedulerName", Str("If specified, the pod will be dispatched by specified scheduler. "
                              "If not specified, the pod will be dispatched by default "
                              "scheduler.")},
-       {"schedulingGates", Open("SchedulingGates is an opaque list of values that if specified "
-                                "will block scheduling the pod.")},
+       {"schedulingGates",
+        OpenMapList("SchedulingGates is an opaque list of values that if specified "
+                    "will block scheduling the pod.",
+                    "name")},
        {"securityContext", Open("SecurityContext holds pod-level security attributes and common "
                                 "container settings. Optional: Defaults to empty.")},
        {"serviceAccount", Str("DeprecatedServiceAccount is a deprecated alias for "
@@ -2053,6 +2067,51 @@ const Cache& GetCache() {
   return cache;
 }
 
+// The schemas of every served document, by component name and by
+// "<apiVersion> <kind>" of their x-kubernetes-group-version-kind.
+struct SchemaIndex {
+  std::map<std::string, const json*, std::less<>> by_name;
+  std::map<std::string, const json*, std::less<>> by_gvk;
+};
+
+std::string GvkKey(std::string_view api_version, std::string_view kind) {
+  return std::string(api_version) + " " + std::string(kind);
+}
+
+SchemaIndex BuildSchemaIndex() {
+  SchemaIndex index;
+  for (const auto& [path, doc] : GetCache().docs) {
+    auto components = doc.find("components");
+    if (components == doc.end() || !components->is_object()) continue;
+    auto schemas = components->find("schemas");
+    if (schemas == components->end() || !schemas->is_object()) continue;
+    for (auto it = schemas->begin(); it != schemas->end(); ++it) {
+      index.by_name.emplace(it.key(), &it.value());
+      auto gvks = it->find("x-kubernetes-group-version-kind");
+      if (gvks == it->end() || !gvks->is_array()) continue;
+      for (const json& gvk : *gvks) {
+        if (!gvk.is_object()) continue;
+        const std::string group = gvk.value("group", "");
+        const std::string version = gvk.value("version", "");
+        const std::string api_version = group.empty() ? version : group + "/" + version;
+        index.by_gvk.emplace(GvkKey(api_version, gvk.value("kind", "")), &it.value());
+      }
+    }
+  }
+  return index;
+}
+
+const SchemaIndex* GetSchemaIndex() {
+  static const SchemaIndex* const index = []() -> const SchemaIndex* {
+    try {
+      return new SchemaIndex(BuildSchemaIndex());
+    } catch (const std::exception&) {
+      return nullptr;  // cannot happen: the documents are built from constants
+    }
+  }();
+  return index;
+}
+
 }  // namespace
 
 nlohmann::json OpenApiIndex() {
@@ -2060,6 +2119,26 @@ nlohmann::json OpenApiIndex() {
     return GetCache().index;
   } catch (const std::exception&) {
     return {{"paths", json::object()}};  // cannot happen: the documents are built from constants
+  }
+}
+
+const nlohmann::json* SchemaForRef(std::string_view name_or_ref) {
+  constexpr std::string_view kPrefix = kRefPrefix;
+  if (name_or_ref.substr(0, kPrefix.size()) == kPrefix) name_or_ref.remove_prefix(kPrefix.size());
+  const SchemaIndex* index = GetSchemaIndex();
+  if (index == nullptr) return nullptr;
+  auto it = index->by_name.find(name_or_ref);
+  return it == index->by_name.end() ? nullptr : it->second;
+}
+
+const nlohmann::json* SchemaForKind(std::string_view api_version, std::string_view kind) {
+  const SchemaIndex* index = GetSchemaIndex();
+  if (index == nullptr) return nullptr;
+  try {
+    auto it = index->by_gvk.find(GvkKey(api_version, kind));
+    return it == index->by_gvk.end() ? nullptr : it->second;
+  } catch (const std::exception&) {
+    return nullptr;
   }
 }
 

@@ -48,4 +48,15 @@ nlohmann::json OpenApiIndex();
 // tolerated). kNotFound for a group-version that is not served.
 StatusOr<nlohmann::json> OpenApiDocument(std::string_view gv_path);
 
+// Read access to the schemas of the served documents, for server-side readers
+// (unknown-field detection). The pointers stay valid for the life of the
+// process; nullptr when no served document defines the schema.
+//
+// The component schema named "io.k8s.api.core.v1.PodSpec", also accepted as
+// a $ref: "#/components/schemas/io.k8s.api.core.v1.PodSpec".
+const nlohmann::json* SchemaForRef(std::string_view name_or_ref);
+// The schema whose x-kubernetes-group-version-kind is (apiVersion, kind):
+// ("apps/v1", "StatefulSet"), ("v1", "PodList"), ("autoscaling/v1", "Scale").
+const nlohmann::json* SchemaForKind(std::string_view api_version, std::string_view kind);
+
 }  // namespace kennel::api

@@ -1470,9 +1470,24 @@ std::set<std::string> ValidateClaimTemplates(const Obj& spec) {
   return names;
 }
 
+// The status that controllers write through /status: counts are
+// non-negative integers (Kubernetes' typed decode refuses anything else).
+void ValidateWorkloadStatus(const Obj& root) {
+  if (!root.Has("status")) return;
+  Obj status = root.Child("status");
+  for (const char* count : {"replicas", "readyReplicas", "currentReplicas", "updatedReplicas",
+                            "availableReplicas", "unavailableReplicas", "fullyLabeledReplicas",
+                            "terminatingReplicas", "observedGeneration", "collisionCount"}) {
+    root.errs().NonNegative(status.At(count), status.Int(count));
+  }
+  status.OptStr("currentRevision");
+  status.OptStr("updateRevision");
+}
+
 void ValidateStatefulSet(const Obj& root) {
   Obj spec = root.Child("spec");
   Errors& errs = root.errs();
+  ValidateWorkloadStatus(root);
   ValidateStatefulSetPolicies(spec);
   ValidateStatefulSetStrategy(spec);
   errs.NonNegative(spec.At("replicas"), spec.Int("replicas"));
@@ -1538,6 +1553,7 @@ void ValidateDeploymentStrategy(const Obj& spec) {
 }
 
 void ValidateDeployment(const Obj& root) {
+  ValidateWorkloadStatus(root);
   Obj spec = root.Child("spec");
   Errors& errs = root.errs();
   errs.NonNegative(spec.At("replicas"), spec.Int("replicas"));
@@ -1557,6 +1573,7 @@ void ValidateDeployment(const Obj& root) {
 }
 
 void ValidateReplicaSet(const Obj& root) {
+  ValidateWorkloadStatus(root);
   Obj spec = root.Child("spec");
   Errors& errs = root.errs();
   errs.NonNegative(spec.At("replicas"), spec.Int("replicas"));

@@ -93,7 +93,11 @@ nlohmann::json StatusBody(const Status& status, const ErrorSubject& subject) {
   nlohmann::json details = nlohmann::json::object();
   if (!subject.name.empty()) details["name"] = subject.name;
   if (!subject.group.empty()) details["group"] = subject.group;
-  if (!subject.resource.empty()) details["kind"] = subject.resource;
+  // Kubernetes names the kind in Invalid errors ("The StatefulSet "web" is
+  // invalid") and the resource in the others ("statefulsets.apps "web" not found").
+  const std::string& kind =
+      status.code() == Code::kInvalid && !subject.kind.empty() ? subject.kind : subject.resource;
+  if (!kind.empty()) details["kind"] = kind;
   if (!status.causes().empty()) {
     nlohmann::json causes = nlohmann::json::array();
     for (const auto& c : status.causes()) {

@@ -15,8 +15,9 @@ int HttpCode(Code code);
 // What the error is about, for Status.details and Kubernetes' messages.
 struct ErrorSubject {
   std::string group;     // "apps"
-  std::string resource;  // "statefulsets" (Kubernetes puts the resource in details.kind)
+  std::string resource;  // "statefulsets": details.kind of most errors
   std::string name;
+  std::string kind;  // "StatefulSet": details.kind of Invalid, whose message kubectl rebuilds
 };
 
 // A metav1.Status body {kind: Status, status: Failure, message, reason, details, code}.

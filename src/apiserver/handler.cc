@@ -35,6 +35,7 @@ using KvResult = StatusOr<store::KeyValue>;
 
 constexpr int kMaxUpdateAttempts = 16;
 constexpr auto kNamespaceFinalizeDelay = std::chrono::seconds(2);
+constexpr auto kNamespaceRetryInterval = std::chrono::seconds(1);
 constexpr const char* kTableContentType = "application/json;as=Table;v=v1;g=meta.k8s.io";
 // Namespaces every cluster has; deleting them is refused as Kubernetes does.
 const char* const kSystemNamespaces[] = {"default", "kube-system", "kube-public",
@@ -99,7 +100,47 @@ bool HasFinalizers(const json& obj) {
 }
 
 ErrorSubject Subject(const api::ResourceInfo& info, const std::string& name) {
-  return ErrorSubject{info.group, info.resource, name};
+  return ErrorSubject{info.group, info.resource, name, info.kind};
+}
+
+// Deeper JSON than any Kubernetes object needs; the limit keeps the
+// recursive parse, copy, compare and dump far from the thread's stack limit.
+constexpr int kMaxJsonDepth = 1000;
+
+// The nesting depth of a JSON text, counting brackets outside strings: a
+// cheap scan that rejects a hostile body before the recursive parser sees it.
+bool NestingWithin(std::string_view text, int max_depth) {
+  int depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > max_depth) return false;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return true;
+}
+
+// Every JSON text from a client is parsed here: malformed or hostile input
+// becomes a 400, never an exception or a crash.
+StatusOr<json> ParseClientJson(std::string_view text, const char* what) {
+  if (!NestingWithin(text, kMaxJsonDepth)) {
+    return BadRequest(std::string(what) + " is nested more than " + std::to_string(kMaxJsonDepth) +
+                      " levels deep");
+  }
+  json parsed = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (parsed.is_discarded()) return BadRequest(std::string(what) + " could not be decoded as JSON");
+  return parsed;
 }
 
 ApiResponse Error(const Status& s, const ErrorSubject& subject = {}) {
@@ -118,10 +159,12 @@ StatusOr<json> DecodeBody(const ApiRequest& req) {
         "media types include: application/json, application/yaml, "
         "application/vnd.kubernetes.protobuf");
   }
-  json body = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
-  if (body.is_discarded()) {
-    return BadRequest("the body of the request could not be decoded as JSON");
+  if (type == "application/yaml") {
+    return UnsupportedMediaType(
+        "YAML bodies are not supported by Kennel: send JSON (kubectl "
+        "always does)");
   }
+  ASSIGN_OR_RETURN(json body, ParseClientJson(req.body, "the body of the request"));
   if (!body.is_object()) return BadRequest("the body of the request must be a JSON object");
   return body;
 }
@@ -139,9 +182,11 @@ std::string EncodeContinue(const ContinueToken& t) {
 StatusOr<ContinueToken> DecodeContinue(const std::string& token) {
   auto raw = Base64Decode(token);
   if (!raw.ok()) return BadRequest("continue key is not valid");
-  json j = json::parse(*raw, nullptr, false);
-  if (j.is_discarded() || !j.is_object() || !j.contains("rv") || !j["rv"].is_number_integer() ||
-      !j.contains("start") || !j["start"].is_string()) {
+  auto parsed = ParseClientJson(*raw, "the continue key");
+  if (!parsed.ok()) return parsed.status();
+  const json& j = *parsed;
+  if (!j.is_object() || !j.contains("rv") || !j["rv"].is_number_integer() || !j.contains("start") ||
+      !j["start"].is_string()) {
     return BadRequest("continue key is not valid");
   }
   return ContinueToken{j["rv"].get<int64_t>(), j["start"].get<std::string>()};
@@ -163,9 +208,11 @@ StatusOr<int64_t> ParseInt(const std::string& text, const char* what) {
 struct Filter {
   std::optional<api::LabelSelector> labels;
   std::optional<api::FieldSelector> fields;
+  std::optional<api::FieldSelector> names;  // from a watch on one object's URL
   bool Matches(const json& obj) const {
     if (labels && !labels->Matches(Labels(obj))) return false;
     if (fields && !fields->Matches(obj)) return false;
+    if (names && !names->Matches(obj)) return false;
     return true;
   }
 };
@@ -217,10 +264,13 @@ json ToScale(const json& obj) {
   for (const char* k : {"name", "namespace", "uid", "resourceVersion", "creationTimestamp"}) {
     if (meta.contains(k)) scale_meta[k] = meta[k];
   }
-  int64_t spec_replicas = obj.value("/spec/replicas"_json_pointer, int64_t{1});
-  int64_t status_replicas = obj.value("/status/replicas"_json_pointer, int64_t{0});
+  auto int_at = [&](const json::json_pointer& ptr, int64_t fallback) {
+    return obj.contains(ptr) && obj[ptr].is_number_integer() ? obj[ptr].get<int64_t>() : fallback;
+  };
+  int64_t spec_replicas = int_at("/spec/replicas"_json_pointer, 1);
+  int64_t status_replicas = int_at("/status/replicas"_json_pointer, 0);
   std::string selector;
-  auto sel = obj.find("spec") != obj.end() && obj["spec"].contains("selector")
+  auto sel = obj.contains("spec") && obj["spec"].is_object() && obj["spec"].contains("selector")
                  ? api::LabelSelector::FromJson(obj["spec"]["selector"])
                  : StatusOr<api::LabelSelector>(BadRequest("no selector"));
   if (sel.ok()) selector = sel->ToString();
@@ -240,6 +290,7 @@ class Handler::Impl {
   Impl(store::Store* store, HandlerOptions options) : store_(store), options_(options) {}
 
   Status Bootstrap();
+  void StartBackground(asio::any_io_executor executor);
   asio::awaitable<ApiResponse> Handle(ApiRequest req);
   StatusOr<std::unique_ptr<WatchStream>> OpenWatch(const ApiRequest& req, WatchEventSink sink,
                                                    std::string* content_type);
@@ -274,14 +325,17 @@ class Handler::Impl {
                                                    std::string name, std::string subresource,
                                                    Mutation mutate, bool dry_run);
   // Deletes one object honouring finalizers and grace; returns its last state.
+  enum class Cascade { kYes, kNo };
   asio::awaitable<StatusOr<json>> DeleteObject(const api::ResourceInfo& info, std::string ns,
-                                               std::string name, json options, bool dry_run);
+                                               std::string name, json options, bool dry_run,
+                                               Cascade cascade = Cascade::kYes);
   // Dependents of owner_uid (objects whose ownerReferences name it).
   std::vector<std::pair<const api::ResourceInfo*, json>> Dependents(const std::string& ns,
                                                                     const std::string& owner_uid);
   asio::awaitable<Status> OrphanDependents(std::string ns, std::string owner_uid);
   asio::awaitable<Status> DeleteDependents(std::string ns, std::string owner_uid);
-  asio::awaitable<Status> DeleteNamespaceContents(std::string ns);
+  // One pass over a Terminating namespace; returns how many objects remain.
+  asio::awaitable<StatusOr<size_t>> DeleteNamespaceContents(std::string ns);
   // Deletes a Terminating namespace's contents, then the namespace.
   asio::awaitable<void> FinalizeNamespace(std::string ns);
 
@@ -372,7 +426,16 @@ StatusOr<std::unique_ptr<WatchStream>> Handler::Impl::OpenWatch(const ApiRequest
   if (!ri.is_resource_request || info == nullptr) {
     return NotFound("the server could not find the requested resource");
   }
+  if (!info->namespaced && !ri.namespace_.empty()) {
+    return NotFound("the server could not find the requested resource");
+  }
   ASSIGN_OR_RETURN(Filter filter, ParseFilter(req.query, *info));
+  if (!ri.name.empty()) {
+    // A watch on one object's URL is a watch on its collection for that name.
+    ASSIGN_OR_RETURN(auto by_name,
+                     api::FieldSelector::Parse("metadata.name=" + ri.name, info->kind));
+    filter.names = std::move(by_name);
+  }
   bool table = WantsTable(req.accept);
   *content_type = table ? kTableContentType : "application/json";
   auto stream = std::make_unique<WatchStreamImpl>(*info, filter, table,
@@ -485,7 +548,8 @@ ApiResponse Handler::Impl::NonResource(const ApiRequest& req) {
 
 asio::awaitable<ApiResponse> Handler::Impl::Resource(const ApiRequest& req, const RequestInfo& ri,
                                                      const api::ResourceInfo& info) {
-  if (info.namespaced && ri.namespace_.empty() && !ri.name.empty()) {
+  if ((info.namespaced && ri.namespace_.empty() && !ri.name.empty()) ||
+      (!info.namespaced && !ri.namespace_.empty())) {
     co_return Error(NotFound("the server could not find the requested resource"));
   }
   if (!ri.subresource.empty()) {
@@ -731,10 +795,9 @@ asio::awaitable<ApiResponse> Handler::Impl::Create(const ApiRequest& req, const 
   auto body = DecodeBody(req);
   if (!body.ok()) co_return Error(body.status());
   bool dry_run = QueryValue(req.query, "dryRun") == "All";
+  std::string name = MetaString(*body, "name");
   auto created = co_await CreateObject(info, ri.namespace_, std::move(*body), dry_run);
-  if (!created.ok()) {
-    co_return Error(created.status(), Subject(info, ""));
-  }
+  if (!created.ok()) co_return Error(created.status(), Subject(info, name));
   co_return ObjectResponse(201, req, info, *created);
 }
 
@@ -757,12 +820,20 @@ StatusOr<json> PrepareForUpdate(const api::ResourceInfo& info, const json& curre
   if (!desired.contains("metadata") || !desired["metadata"].is_object()) {
     desired["metadata"] = json::object();
   }
+  if (desired.contains("apiVersion") && desired["apiVersion"] != info.ApiVersion()) {
+    return BadRequest("the API version in the data (" + desired["apiVersion"].dump() +
+                      ") does not match the expected API version (" + info.ApiVersion() + ")");
+  }
   json& meta = desired["metadata"];
   const json& cur_meta = Metadata(current);
+  for (const char* k : {"name", "namespace", "resourceVersion", "uid", "generateName"}) {
+    if (meta.contains(k) && !meta[k].is_string()) {
+      return BadRequest(std::string("metadata.") + k + " must be a string");
+    }
+  }
   if (meta.contains("name") && meta["name"] != cur_meta["name"]) {
     return BadRequest("the name of the object (" + meta["name"].get<std::string>() +
-                      ") does not match the name on the URL (" +
-                      cur_meta["name"].get<std::string>() + ")");
+                      ") does not match the name on the URL (" + MetaString(current, "name") + ")");
   }
   if (info.namespaced && meta.contains("namespace") && meta["namespace"] != cur_meta["namespace"]) {
     return BadRequest(
@@ -824,6 +895,13 @@ asio::awaitable<StatusOr<json>> Handler::Impl::GuaranteedUpdate(const api::Resou
     auto result = co_await AwaitWrite(start_write);
     if (result.ok()) {
       next["metadata"]["resourceVersion"] = std::to_string(result->mod_revision);
+      if (finalize) {
+        // The owner is gone now: its dependents go too (background policy).
+        std::string scope_ns = info.namespaced ? ns : "";
+        std::string uid = MetaString(next, "uid");
+        Status st = co_await DeleteDependents(scope_ns, uid);
+        if (!st.ok()) co_return st;
+      }
       co_return next;
     }
     if (result.status().code() == Code::kConflict) continue;  // raced a writer: re-read
@@ -889,10 +967,9 @@ asio::awaitable<ApiResponse> Handler::Impl::Patch(const ApiRequest& req, const R
         "application/json-patch+json, application/merge-patch+json, "
         "application/strategic-merge-patch+json"));
   }
-  json patch = json::parse(req.body, nullptr, false);
-  if (patch.is_discarded()) {
-    co_return Error(BadRequest("the body of the request could not be decoded as JSON"));
-  }
+  auto parsed_patch = ParseClientJson(req.body, "the patch");
+  if (!parsed_patch.ok()) co_return Error(parsed_patch.status());
+  json patch = std::move(*parsed_patch);
   bool dry_run = QueryValue(req.query, "dryRun") == "All";
   auto apply = [&](const json& doc, const std::string& api_version,
                    const std::string& kind) -> StatusOr<json> {
@@ -906,7 +983,9 @@ asio::awaitable<ApiResponse> Handler::Impl::Patch(const ApiRequest& req, const R
       ASSIGN_OR_RETURN(json patched, apply(scale, "autoscaling/v1", "Scale"));
       RETURN_IF_ERROR(CheckResourceVersion(info, current, patched));
       json next = current;
-      next["spec"]["replicas"] = patched.value("/spec/replicas"_json_pointer, json());
+      // Scale's spec.replicas is a plain int32: null or absent means 0.
+      json replicas = patched.value("/spec/replicas"_json_pointer, json());
+      next["spec"]["replicas"] = replicas.is_null() ? json(0) : replicas;
       return next;
     }
     auto applied = apply(current, info.ApiVersion(), info.kind);
@@ -992,13 +1071,19 @@ asio::awaitable<void> Handler::Impl::FinalizeNamespace(std::string ns) {
   // moment, and tools rely on that: `kubectl delete -f` of a manifest that
   // holds a namespace and its contents deletes the namespace first and its
   // contents next, expecting them still there. Give them the same moment.
-  asio::steady_timer pause(co_await asio::this_coro::executor, kNamespaceFinalizeDelay);
+  // Then delete until the namespace is empty: objects held by finalizers keep
+  // it Terminating until their finalizers go, as in Kubernetes.
+  asio::steady_timer pause(co_await asio::this_coro::executor);
   boost::system::error_code ec;
-  co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-  Status st = co_await DeleteNamespaceContents(ns);
-  if (!st.ok()) {
-    spdlog::warn("finalizing namespace {}: {}", ns, st.ToString());
-    co_return;
+  for (int round = 0;; ++round) {
+    pause.expires_after(round == 0 ? kNamespaceFinalizeDelay : kNamespaceRetryInterval);
+    co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    auto remaining = co_await DeleteNamespaceContents(ns);
+    if (!remaining.ok()) {
+      spdlog::warn("finalizing namespace {}: {}", ns, remaining.status().ToString());
+      continue;
+    }
+    if (*remaining == 0) break;
   }
   const api::ResourceInfo* ns_info = api::FindResource("", "v1", "namespaces");
   std::string key = ObjectKey(*ns_info, "", ns);
@@ -1011,7 +1096,7 @@ asio::awaitable<void> Handler::Impl::FinalizeNamespace(std::string ns) {
   }
 }
 
-asio::awaitable<Status> Handler::Impl::DeleteNamespaceContents(std::string ns) {
+asio::awaitable<StatusOr<size_t>> Handler::Impl::DeleteNamespaceContents(std::string ns) {
   for (const auto& info : api::AllResources()) {
     if (!info.namespaced) continue;
     auto range = store_->Range({ListPrefix(info, ns), "", 0});
@@ -1019,23 +1104,47 @@ asio::awaitable<Status> Handler::Impl::DeleteNamespaceContents(std::string ns) {
     for (const auto& kv : range->kvs) {
       auto obj = DecodeFromStore(kv);
       if (!obj.ok()) continue;
-      auto start_write = [&](store::WriteCallback done) {
-        store_->Delete(kv.key, kv.mod_revision, done);
-      };
-      auto r = co_await AwaitWrite(start_write);
-      if (!r.ok() && r.status().code() != Code::kNotFound && r.status().code() != Code::kConflict) {
-        co_return r.status();
-      }
+      if (!MetaString(*obj, "deletionTimestamp").empty()) continue;  // finalizers hold it
+      std::string name = MetaString(*obj, "name");
+      json options = json::object();
+      // Deleted one by one through the normal path, which re-reads on a
+      // conflict (a controller may write meanwhile); dependents are in this
+      // namespace too, so no cascade scan per object.
+      auto r = co_await DeleteObject(info, ns, name, options, false, Cascade::kNo);
+      if (!r.ok() && r.status().code() != Code::kNotFound) co_return r.status();
     }
   }
-  co_return Status::Ok();
+  size_t remaining = 0;
+  for (const auto& info : api::AllResources()) {
+    if (!info.namespaced) continue;
+    auto range = store_->Range({ListPrefix(info, ns), "", 0});
+    if (!range.ok()) co_return range.status();
+    remaining += range->kvs.size();
+  }
+  co_return remaining;
+}
+
+void Handler::Impl::StartBackground(asio::any_io_executor executor) {
+  const api::ResourceInfo* ns_info = api::FindResource("", "v1", "namespaces");
+  auto range = store_->Range({ListPrefix(*ns_info, ""), "", 0});
+  if (!range.ok()) return;
+  for (const auto& kv : range->kvs) {
+    auto obj = DecodeFromStore(kv);
+    if (obj.ok() && !MetaString(*obj, "deletionTimestamp").empty()) {
+      asio::co_spawn(executor, FinalizeNamespace(MetaString(*obj, "name")), asio::detached);
+    }
+  }
 }
 
 asio::awaitable<StatusOr<json>> Handler::Impl::DeleteObject(const api::ResourceInfo& info,
                                                             std::string ns, std::string name,
-                                                            json options, bool dry_run) {
+                                                            json options, bool dry_run,
+                                                            Cascade cascade) {
   std::string policy = options.value("propagationPolicy", "");
-  if (policy.empty() && options.value("orphanDependents", false)) policy = "Orphan";
+  if (policy.empty() && options.contains("orphanDependents") &&
+      options["orphanDependents"] == true) {
+    policy = "Orphan";
+  }
   if (!policy.empty() && policy != "Orphan" && policy != "Background" && policy != "Foreground") {
     co_return Invalid(
         "DeleteOptions.meta.k8s.io \"\" is invalid: propagationPolicy: Unsupported "
@@ -1076,10 +1185,10 @@ asio::awaitable<StatusOr<json>> Handler::Impl::DeleteObject(const api::ResourceI
     // Dependents are handled here, in the delete path, until the garbage
     // collector controller exists: Orphan strips the owner reference, the
     // others delete dependents (foreground before the owner, background after).
-    if (policy == "Orphan") {
+    if (policy == "Orphan" && cascade == Cascade::kYes) {
       Status st = co_await OrphanDependents(scope_ns, uid);
       if (!st.ok()) co_return st;
-    } else if (policy == "Foreground") {
+    } else if (policy == "Foreground" && cascade == Cascade::kYes) {
       Status st = co_await DeleteDependents(scope_ns, uid);
       if (!st.ok()) co_return st;
     }
@@ -1130,7 +1239,7 @@ asio::awaitable<StatusOr<json>> Handler::Impl::DeleteObject(const api::ResourceI
       if (r.status().code() == Code::kNotFound) co_return NotFoundError(info.GroupResource(), name);
       co_return r.status();
     }
-    if (policy == "Background" || policy.empty()) {
+    if ((policy == "Background" || policy.empty()) && cascade == Cascade::kYes) {
       Status st = co_await DeleteDependents(scope_ns, uid);
       if (!st.ok()) co_return st;
     }
@@ -1146,11 +1255,26 @@ asio::awaitable<StatusOr<json>> Handler::Impl::DeleteObject(const api::ResourceI
 StatusOr<json> DeleteOptions(const ApiRequest& req) {
   json options = json::object();
   if (!req.body.empty()) {
-    options = json::parse(req.body, nullptr, false);
-    if (options.is_discarded() || !options.is_object()) {
+    ASSIGN_OR_RETURN(options, ParseClientJson(req.body, "the DeleteOptions body"));
+    if (!options.is_object()) {
       return BadRequest("the body of the request could not be decoded as DeleteOptions");
     }
   }
+  // Typed as Kubernetes' DeleteOptions, so the rest of the path can trust them.
+  auto typed = [&](const char* field, bool ok) -> Status {
+    if (options.contains(field) && !ok) {
+      return BadRequest(std::string("DeleteOptions.") + field + " has the wrong type");
+    }
+    return Status::Ok();
+  };
+  RETURN_IF_ERROR(
+      typed("propagationPolicy", options.value("propagationPolicy", json()).is_string()));
+  RETURN_IF_ERROR(
+      typed("orphanDependents", options.value("orphanDependents", json()).is_boolean()));
+  RETURN_IF_ERROR(
+      typed("gracePeriodSeconds", options.value("gracePeriodSeconds", json()).is_number_integer()));
+  RETURN_IF_ERROR(typed("preconditions", options.value("preconditions", json()).is_object()));
+  RETURN_IF_ERROR(typed("dryRun", options.value("dryRun", json()).is_array()));
   std::string policy = QueryValue(req.query, "propagationPolicy");
   if (!policy.empty()) options["propagationPolicy"] = policy;
   std::string grace = QueryValue(req.query, "gracePeriodSeconds");
@@ -1206,12 +1330,25 @@ Handler::~Handler() = default;
 
 Status Handler::Bootstrap() { return impl_->Bootstrap(); }
 
+void Handler::StartBackground(asio::any_io_executor executor) {
+  impl_->StartBackground(std::move(executor));
+}
+
 bool Handler::IsWatch(const ApiRequest& request) {
   return request.method == "GET" && QueryFlag(request.query, "watch");
 }
 
 asio::awaitable<ApiResponse> Handler::Handle(ApiRequest request) {
-  co_return co_await impl_->Handle(std::move(request));
+  // The request path returns errors as values; an exception here is a bug,
+  // and it must cost one request a 500, never the connection or the process.
+  std::string failure;
+  try {
+    co_return co_await impl_->Handle(std::move(request));
+  } catch (const std::exception& e) {
+    failure = e.what();
+  }
+  spdlog::error("internal error serving a request: {}", failure);
+  co_return Error(Internal("internal error: " + failure));
 }
 
 StatusOr<std::unique_ptr<WatchStream>> Handler::OpenWatch(const ApiRequest& request,

@@ -10,6 +10,7 @@
 
 // clang-format off
 #include <utility>  // before Boost 1.74's awaitable.hpp, which needs std::exchange
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 // clang-format on
 #include <functional>
@@ -73,6 +74,10 @@ class Handler {
   // Creates what every cluster has: namespaces default, kube-system,
   // kube-public and kube-node-lease. Idempotent.
   Status Bootstrap();
+
+  // Resumes background work a restart interrupted (namespaces left
+  // Terminating are finalized) on executor; call once after Bootstrap().
+  void StartBackground(boost::asio::any_io_executor executor);
 
   // True for a GET that asks to watch (?watch=1|true).
   static bool IsWatch(const ApiRequest& request);

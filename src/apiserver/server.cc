@@ -157,6 +157,7 @@ Status ServerImpl::Init() {
   hopts.server_address = host_in_url + ":" + std::to_string(port_);
   handler_ = std::make_unique<Handler>(store_.get(), hopts);
   RETURN_IF_ERROR(handler_->Bootstrap());
+  handler_->StartBackground(ioc_.get_executor());
   RETURN_IF_ERROR(WriteFileAtomically(kubeconfig_path(), AdminKubeconfig(url_, creds_), 0600));
 
   asio::co_spawn(ioc_, Accept(), asio::detached);
@@ -240,10 +241,11 @@ asio::awaitable<bool> ServerImpl::Serve(Stream& stream, http::request<http::stri
   api_req.accept = HeaderValue(req, http::field::accept);
   api_req.body = std::move(req.body());
 
+  // Labels are taken now: api_req is moved into the handler below.
+  RequestInfo ri = ParseRequestInfo(api_req.method, api_req.path, api_req.query);
+  std::string verb = ri.verb.empty() ? api_req.method : ri.verb;
+  std::string resource = ri.resource + (ri.subresource.empty() ? "" : "/" + ri.subresource);
   auto observe = [&](int code) {
-    RequestInfo ri = ParseRequestInfo(api_req.method, api_req.path, api_req.query);
-    std::string verb = ri.verb.empty() ? api_req.method : ri.verb;
-    std::string resource = ri.resource + (ri.subresource.empty() ? "" : "/" + ri.subresource);
     metrics_->ObserveRequest(verb, resource, code,
                              std::chrono::duration<double>(Clock::now() - start).count());
   };

@@ -315,7 +315,7 @@ TEST_F(ApiErrorsTest, MetricsCountRequestsStoreWritesAndWatchers) {
 // captures api_req by reference and reads method/path after they were moved
 // into Handle(). (The 401 path calls observe before any move and is labelled
 // correctly.) Expected: verb="get",resource="configmaps",code="404" etc.
-TEST_F(ApiErrorsTest, DISABLED_MetricsLabelRequestsByVerbAndResource) {
+TEST_F(ApiErrorsTest, MetricsLabelRequestsByVerbAndResource) {
   std::map<std::string, long> before = RequestCounters();
   const std::string get404 = R"(verb="get",resource="configmaps",code="404")";
   const std::string create201 = R"(verb="create",resource="configmaps",code="201")";
