@@ -165,10 +165,9 @@ int32_t RootOf(const Compiled& c, std::string_view api_version, std::string_view
 // The node of field `name` of object node `n`; sets *unknown when none.
 int32_t FieldNode(const Node& n, const std::string& name, bool* unknown) {
   *unknown = false;
-  auto it = std::lower_bound(n.props.begin(), n.props.end(), name,
-                             [](const std::pair<std::string, int32_t>& p, const std::string& k) {
-                               return p.first < k;
-                             });
+  auto it = std::lower_bound(
+      n.props.begin(), n.props.end(), name,
+      [](const std::pair<std::string, int32_t>& p, const std::string& k) { return p.first < k; });
   if (it != n.props.end() && it->first == name) return it->second;
   if (n.additional != kClosed) return n.additional;
   *unknown = !n.preserve;

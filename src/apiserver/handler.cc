@@ -14,6 +14,7 @@
 #include <mutex>
 
 #include "api/defaults.h"
+#include "api/fields.h"
 #include "api/openapi.h"
 #include "api/patch.h"
 #include "api/printers.h"
@@ -97,6 +98,40 @@ bool HasFinalizers(const json& obj) {
   const json& m = Metadata(obj);
   auto it = m.find("finalizers");
   return it != m.end() && it->is_array() && !it->empty();
+}
+
+// Kubernetes' server-side field validation: its types cannot hold a field
+// they do not define, so an unknown field is refused (Strict), or dropped
+// with a warning (Warn, the default) or silently (Ignore).
+Status EnforceFieldValidation(const Query& query, const api::ResourceInfo& info, json& obj,
+                              std::vector<std::string>* warnings) {
+  std::vector<std::string> unknown = api::UnknownFields(obj, info.ApiVersion(), info.kind);
+  if (unknown.empty()) return Status::Ok();
+  std::string mode = QueryValue(query, "fieldValidation", "Warn");
+  if (mode == "Strict") {
+    return BadRequest(info.kind + " in version \"" + info.version + "\" cannot be handled as a " +
+                      info.kind + ": " + api::StrictDecodingErrorMessage(unknown));
+  }
+  if (mode != "Warn" && mode != "Ignore") {
+    return BadRequest("fieldValidation must be Ignore, Warn or Strict, got \"" + mode + "\"");
+  }
+  api::PruneUnknownFields(obj, info.ApiVersion(), info.kind);
+  if (mode == "Warn") {
+    for (const auto& path : unknown) warnings->push_back(api::UnknownFieldMessage(path));
+  }
+  return Status::Ok();
+}
+
+// RFC 7234 warning headers, as kubectl prints them ("Warning: <text>").
+void AddWarnings(ApiResponse& response, const std::vector<std::string>& warnings) {
+  for (const auto& text : warnings) {
+    std::string quoted;
+    for (char c : text) {
+      if (c == '"' || c == '\\') quoted += '\\';
+      quoted += c;
+    }
+    response.headers.emplace_back("Warning", "299 - \"" + quoted + "\"");
+  }
 }
 
 ErrorSubject Subject(const api::ResourceInfo& info, const std::string& name) {
@@ -796,9 +831,14 @@ asio::awaitable<ApiResponse> Handler::Impl::Create(const ApiRequest& req, const 
   if (!body.ok()) co_return Error(body.status());
   bool dry_run = QueryValue(req.query, "dryRun") == "All";
   std::string name = MetaString(*body, "name");
+  std::vector<std::string> warnings;
+  Status fields_ok = EnforceFieldValidation(req.query, info, *body, &warnings);
+  if (!fields_ok.ok()) co_return Error(fields_ok, Subject(info, name));
   auto created = co_await CreateObject(info, ri.namespace_, std::move(*body), dry_run);
   if (!created.ok()) co_return Error(created.status(), Subject(info, name));
-  co_return ObjectResponse(201, req, info, *created);
+  ApiResponse response = ObjectResponse(201, req, info, *created);
+  AddWarnings(response, warnings);
+  co_return response;
 }
 
 // Applies the server's rules for an update to `desired` given `current`: the
@@ -929,6 +969,11 @@ asio::awaitable<ApiResponse> Handler::Impl::Update(const ApiRequest& req, const 
   if (!body.ok()) co_return Error(body.status(), Subject(info, ri.name));
   json desired = std::move(*body);
   bool dry_run = QueryValue(req.query, "dryRun") == "All";
+  std::vector<std::string> warnings;
+  if (ri.subresource != "scale") {
+    Status fields_ok = EnforceFieldValidation(req.query, info, desired, &warnings);
+    if (!fields_ok.ok()) co_return Error(fields_ok, Subject(info, ri.name));
+  }
   Mutation mutate = [&](const json& current) -> StatusOr<json> {
     if (ri.subresource == "scale") {
       RETURN_IF_ERROR(CheckResourceVersion(info, current, desired));
@@ -949,7 +994,9 @@ asio::awaitable<ApiResponse> Handler::Impl::Update(const ApiRequest& req, const 
       co_await GuaranteedUpdate(info, ri.namespace_, ri.name, ri.subresource, mutate, dry_run);
   if (!result.ok()) co_return Error(result.status(), Subject(info, ri.name));
   if (ri.subresource == "scale") co_return JsonResponse(200, ToScale(*result));
-  co_return ObjectResponse(200, req, info, *result);
+  ApiResponse response = ObjectResponse(200, req, info, *result);
+  AddWarnings(response, warnings);
+  co_return response;
 }
 
 asio::awaitable<ApiResponse> Handler::Impl::Patch(const ApiRequest& req, const RequestInfo& ri,
@@ -971,6 +1018,7 @@ asio::awaitable<ApiResponse> Handler::Impl::Patch(const ApiRequest& req, const R
   if (!parsed_patch.ok()) co_return Error(parsed_patch.status());
   json patch = std::move(*parsed_patch);
   bool dry_run = QueryValue(req.query, "dryRun") == "All";
+  std::vector<std::string> warnings;
   auto apply = [&](const json& doc, const std::string& api_version,
                    const std::string& kind) -> StatusOr<json> {
     if (type == "application/json-patch+json") return api::ApplyJsonPatch(doc, patch);
@@ -997,13 +1045,18 @@ asio::awaitable<ApiResponse> Handler::Impl::Patch(const ApiRequest& req, const R
     }
     ASSIGN_OR_RETURN(json patched, std::move(applied));
     RETURN_IF_ERROR(CheckResourceVersion(info, current, patched));
+    // The stored object has no unknown fields: any now present came in the patch.
+    warnings.clear();
+    RETURN_IF_ERROR(EnforceFieldValidation(req.query, info, patched, &warnings));
     return patched;
   };
   auto result =
       co_await GuaranteedUpdate(info, ri.namespace_, ri.name, ri.subresource, mutate, dry_run);
   if (!result.ok()) co_return Error(result.status(), Subject(info, ri.name));
   if (ri.subresource == "scale") co_return JsonResponse(200, ToScale(*result));
-  co_return ObjectResponse(200, req, info, *result);
+  ApiResponse response = ObjectResponse(200, req, info, *result);
+  AddWarnings(response, warnings);
+  co_return response;
 }
 
 std::vector<std::pair<const api::ResourceInfo*, json>> Handler::Impl::Dependents(

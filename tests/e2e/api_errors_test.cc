@@ -384,7 +384,7 @@ spec:
 // typo "dataa" succeeds and GET returns "dataa". Kubernetes answers 400
 // `strict decoding error: unknown field "dataa"` (and with Ignore/Warn drops
 // the field, never storing it).
-TEST_F(ApiErrorsTest, DISABLED_StrictFieldValidationRejectsUnknownFields) {
+TEST_F(ApiErrorsTest, StrictFieldValidationRejectsUnknownFields) {
   RunResult bad = server_->Kubectl(
       {"create", "--validate=strict", "-f", "-"},
       R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"z"},"dataa":{"a":"b"}})");
@@ -392,6 +392,33 @@ TEST_F(ApiErrorsTest, DISABLED_StrictFieldValidationRejectsUnknownFields) {
   EXPECT_NE(bad.err.find("unknown field \"dataa\""), std::string::npos) << bad.err;
   HttpResult r = Http("/api/v1/namespaces/default/configmaps/z");
   EXPECT_EQ(r.code, 404) << r.body;
+
+  // Warn: created, the field dropped, and kubectl shows the server's warning.
+  RunResult warned = server_->Kubectl(
+      {"create", "--validate=warn", "-f", "-"},
+      R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"w"},"dataa":{"a":"b"}})");
+  EXPECT_EQ(warned.exit_code, 0) << warned.err;
+  EXPECT_NE(warned.err.find("unknown field \"dataa\""), std::string::npos) << warned.err;
+  r = Http("/api/v1/namespaces/default/configmaps/w");
+  ASSERT_EQ(r.code, 200) << r.body;
+  EXPECT_EQ(r.body.find("dataa"), std::string::npos) << r.body;
+
+  // Ignore: created, the field silently dropped.
+  RunResult ignored = server_->Kubectl(
+      {"create", "--validate=false", "-f", "-"},
+      R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"i"},"dataa":{"a":"b"}})");
+  EXPECT_EQ(ignored.exit_code, 0) << ignored.err;
+  r = Http("/api/v1/namespaces/default/configmaps/i");
+  ASSERT_EQ(r.code, 200) << r.body;
+  EXPECT_EQ(r.body.find("dataa"), std::string::npos) << r.body;
+
+  // kubectl patch sends no fieldValidation: the server's default, Warn.
+  RunResult patched =
+      server_->Kubectl({"patch", "configmap", "w", "--type=merge", "-p", R"({"spec":{"oops":1}})"});
+  EXPECT_EQ(patched.exit_code, 0) << patched.err;
+  EXPECT_NE(patched.err.find("unknown field \"spec\""), std::string::npos) << patched.err;
+  r = Http("/api/v1/namespaces/default/configmaps/w");
+  EXPECT_EQ(r.body.find("oops"), std::string::npos) << r.body;
 }
 
 }  // namespace
