@@ -24,6 +24,7 @@
 #include "api/validation.h"
 #include "apiserver/discovery.h"
 #include "apiserver/errors.h"
+#include "apiserver/object_cache.h"
 #include "apiserver/objects.h"
 #include "base/base64.h"
 
@@ -132,6 +133,15 @@ void AddWarnings(ApiResponse& response, const std::vector<std::string>& warnings
     }
     response.headers.emplace_back("Warning", "299 - \"" + quoted + "\"");
   }
+}
+
+// An object that was not stored (a dry run, or one just deleted), in the
+// shape responses take.
+DecodedPtr Unstored(json object) {
+  auto decoded = std::make_shared<DecodedObject>();
+  decoded->text = object.dump();
+  decoded->object = std::move(object);
+  return decoded;
 }
 
 ErrorSubject Subject(const api::ResourceInfo& info, const std::string& name) {
@@ -244,6 +254,7 @@ struct Filter {
   std::optional<api::LabelSelector> labels;
   std::optional<api::FieldSelector> fields;
   std::optional<api::FieldSelector> names;  // from a watch on one object's URL
+  bool Empty() const { return !labels && !fields && !names; }
   bool Matches(const json& obj) const {
     if (labels && !labels->Matches(Labels(obj))) return false;
     if (fields && !fields->Matches(obj)) return false;
@@ -351,14 +362,15 @@ class Handler::Impl {
   // server-side create paths.
   // Coroutines take their arguments by value and callers pass named values:
   // GCC 12 mishandles temporaries that live across a co_await.
-  asio::awaitable<StatusOr<json>> CreateObject(const api::ResourceInfo& info, std::string ns,
-                                               json obj, bool dry_run);
+  asio::awaitable<StatusOr<DecodedPtr>> CreateObject(const api::ResourceInfo& info, std::string ns,
+                                                     json obj, bool dry_run);
   // Read-modify-write with compare-and-swap, retried on conflicts the caller
   // did not cause: mutate gets the current object and returns the desired one.
   using Mutation = std::function<StatusOr<json>(const json& current)>;
-  asio::awaitable<StatusOr<json>> GuaranteedUpdate(const api::ResourceInfo& info, std::string ns,
-                                                   std::string name, std::string subresource,
-                                                   Mutation mutate, bool dry_run);
+  asio::awaitable<StatusOr<DecodedPtr>> GuaranteedUpdate(const api::ResourceInfo& info,
+                                                         std::string ns, std::string name,
+                                                         std::string subresource, Mutation mutate,
+                                                         bool dry_run);
   // Deletes one object honouring finalizers and grace; returns its last state.
   enum class Cascade { kYes, kNo };
   asio::awaitable<StatusOr<json>> DeleteObject(const api::ResourceInfo& info, std::string ns,
@@ -375,14 +387,22 @@ class Handler::Impl {
   asio::awaitable<void> FinalizeNamespace(std::string ns);
 
   Status CheckNamespaceWritable(const std::string& ns);
+  StatusOr<DecodedPtr> Decode(const store::KeyValue& kv) {
+    return cache_.Decode(kv.key, kv.value, kv.mod_revision);
+  }
+  StatusOr<DecodedPtr> ReadDecoded(const api::ResourceInfo& info, const std::string& ns,
+                                   const std::string& name, store::KeyValue* kv_out);
   StatusOr<json> ReadObject(const api::ResourceInfo& info, const std::string& ns,
                             const std::string& name, store::KeyValue* kv_out);
   // The object as the request asked to see it (Table or JSON).
+  ApiResponse ObjectResponse(int code, const ApiRequest& req, const api::ResourceInfo& info,
+                             const DecodedPtr& decoded);
   ApiResponse ObjectResponse(int code, const ApiRequest& req, const api::ResourceInfo& info,
                              const json& obj);
 
   store::Store* store_;
   HandlerOptions options_;
+  ObjectCache cache_;
 };
 
 // ---------------------------------------------------------------------------
@@ -392,8 +412,13 @@ namespace {
 
 class WatchStreamImpl : public WatchStream {
  public:
-  WatchStreamImpl(const api::ResourceInfo& info, Filter filter, bool table, bool bookmarks)
-      : info_(info), filter_(std::move(filter)), table_(table), bookmarks_(bookmarks) {}
+  WatchStreamImpl(const api::ResourceInfo& info, Filter filter, bool table, bool bookmarks,
+                  ObjectCache* cache)
+      : info_(info),
+        filter_(std::move(filter)),
+        table_(table),
+        bookmarks_(bookmarks),
+        cache_(cache) {}
 
   void SetHandle(std::unique_ptr<store::WatchHandle> handle) { handle_ = std::move(handle); }
   void AddInitial(std::string line) { initial_.push_back(std::move(line)); }
@@ -403,17 +428,21 @@ class WatchStreamImpl : public WatchStream {
 
   std::string Render(const store::Event& event) override {
     last_revision_ = std::max(last_revision_, event.revision());
-    auto cur = DecodeFromStore(event.kv.value, event.revision());
+    // Every watcher of an event shares one parse and one serialization.
+    auto cur = cache_->Decode(event.kv.key, event.kv.value, event.revision());
     if (!cur.ok()) return "";
-    bool cur_match = event.type == store::EventType::kPut && filter_.Matches(*cur);
+    bool cur_match = event.type == store::EventType::kPut && filter_.Matches((*cur)->object);
     bool prev_match = false;
-    if (event.prev_kv) {
-      auto prev = DecodeFromStore(event.prev_kv->value, event.prev_kv->mod_revision);
-      prev_match = prev.ok() && filter_.Matches(*prev);
+    if (event.prev_kv && !filter_.Empty()) {
+      auto prev =
+          cache_->Decode(event.prev_kv->key, event.prev_kv->value, event.prev_kv->mod_revision);
+      prev_match = prev.ok() && filter_.Matches((*prev)->object);
+    } else if (event.prev_kv) {
+      prev_match = true;  // no selectors: everything matches
     }
     if (event.type == store::EventType::kDelete) {
       // The deleted object's last state, as Kubernetes sends it.
-      cur_match = filter_.Matches(*cur);
+      cur_match = filter_.Matches((*cur)->object);
       if (!cur_match) return "";
       return Line("DELETED", *cur);
     }
@@ -431,13 +460,21 @@ class WatchStreamImpl : public WatchStream {
     return json{{"type", "BOOKMARK"}, {"object", obj}}.dump() + "\n";
   }
 
-  std::string Line(const char* type, const json& obj) {
+  std::string Line(const char* type, const DecodedPtr& decoded) {
     last_sent_revision_ = std::max(last_sent_revision_, last_revision_);
     if (table_) {
+      const json& obj = decoded->object;
       std::string rv = MetaString(obj, "resourceVersion");
       return json{{"type", type}, {"object", TableFor(info_, {obj}, rv, false, "")}}.dump() + "\n";
     }
-    return json{{"type", type}, {"object", obj}}.dump() + "\n";
+    std::string line;
+    line.reserve(decoded->text.size() + 32);
+    line += "{\"type\":\"";
+    line += type;
+    line += "\",\"object\":";
+    line += decoded->text;
+    line += "}\n";
+    return line;
   }
 
  private:
@@ -448,6 +485,7 @@ class WatchStreamImpl : public WatchStream {
   std::vector<std::string> initial_;
   int64_t last_revision_ = 0;
   int64_t last_sent_revision_ = 0;
+  ObjectCache* cache_;
   std::unique_ptr<store::WatchHandle> handle_;
 };
 
@@ -473,8 +511,8 @@ StatusOr<std::unique_ptr<WatchStream>> Handler::Impl::OpenWatch(const ApiRequest
   }
   bool table = WantsTable(req.accept);
   *content_type = table ? kTableContentType : "application/json";
-  auto stream = std::make_unique<WatchStreamImpl>(*info, filter, table,
-                                                  QueryFlag(req.query, "allowWatchBookmarks"));
+  auto stream = std::make_unique<WatchStreamImpl>(
+      *info, filter, table, QueryFlag(req.query, "allowWatchBookmarks"), &cache_);
   std::string rv = QueryValue(req.query, "resourceVersion");
   bool initial_events = QueryFlag(req.query, "sendInitialEvents");
   std::string prefix = ListPrefix(*info, ri.namespace_);
@@ -484,8 +522,10 @@ StatusOr<std::unique_ptr<WatchStream>> Handler::Impl::OpenWatch(const ApiRequest
     // changes after the revision that state was read at.
     ASSIGN_OR_RETURN(auto range, store_->Range({prefix, "", 0}));
     for (const auto& kv : range.kvs) {
-      auto obj = DecodeFromStore(kv);
-      if (obj.ok() && filter.Matches(*obj)) stream->AddInitial(stream->Line("ADDED", *obj));
+      auto obj = Decode(kv);
+      if (obj.ok() && filter.Matches((*obj)->object)) {
+        stream->AddInitial(stream->Line("ADDED", *obj));
+      }
     }
     after = range.revision;
     stream->SetRevision(after);
@@ -617,15 +657,32 @@ asio::awaitable<ApiResponse> Handler::Impl::Resource(const ApiRequest& req, cons
   co_return Error(Status(Code::kMethodNotAllowed, "the server does not allow this method"));
 }
 
-StatusOr<json> Handler::Impl::ReadObject(const api::ResourceInfo& info, const std::string& ns,
-                                         const std::string& name, store::KeyValue* kv_out) {
+StatusOr<DecodedPtr> Handler::Impl::ReadDecoded(const api::ResourceInfo& info,
+                                                const std::string& ns, const std::string& name,
+                                                store::KeyValue* kv_out) {
   auto kv = store_->Get(ObjectKey(info, ns, name));
   if (!kv.ok()) {
     if (kv.status().code() == Code::kNotFound) return NotFoundError(info.GroupResource(), name);
     return kv.status();
   }
   if (kv_out) *kv_out = *kv;
-  return DecodeFromStore(*kv);
+  return Decode(*kv);
+}
+
+StatusOr<json> Handler::Impl::ReadObject(const api::ResourceInfo& info, const std::string& ns,
+                                         const std::string& name, store::KeyValue* kv_out) {
+  ASSIGN_OR_RETURN(DecodedPtr decoded, ReadDecoded(info, ns, name, kv_out));
+  return decoded->object;
+}
+
+ApiResponse Handler::Impl::ObjectResponse(int code, const ApiRequest& req,
+                                          const api::ResourceInfo& info,
+                                          const DecodedPtr& decoded) {
+  if (WantsTable(req.accept)) return ObjectResponse(code, req, info, decoded->object);
+  ApiResponse r;
+  r.code = code;
+  r.body = decoded->text;
+  return r;
 }
 
 ApiResponse Handler::Impl::ObjectResponse(int code, const ApiRequest& req,
@@ -663,9 +720,9 @@ ApiResponse Handler::Impl::Get(const ApiRequest& req, const RequestInfo& ri,
                                const api::ResourceInfo& info) {
   Status rv_ok = CheckReadResourceVersion(req.query, store_->Revision());
   if (!rv_ok.ok() && rv_ok.code() == Code::kTimeout) return Error(rv_ok);
-  auto obj = ReadObject(info, ri.namespace_, ri.name, nullptr);
+  auto obj = ReadDecoded(info, ri.namespace_, ri.name, nullptr);
   if (!obj.ok()) return Error(obj.status(), Subject(info, ri.name));
-  if (ri.subresource == "scale") return JsonResponse(200, ToScale(*obj));
+  if (ri.subresource == "scale") return JsonResponse(200, ToScale((*obj)->object));
   return ObjectResponse(200, req, info, *obj);
 }
 
@@ -691,7 +748,7 @@ ApiResponse Handler::Impl::List(const ApiRequest& req, const RequestInfo& ri,
     start = token->start_key;
     revision = token->revision;
   }
-  std::vector<json> items;
+  std::vector<DecodedPtr> items;
   bool more = false;
   std::string next_start;
   // Pages through the store until the page is full of matching objects: with
@@ -708,9 +765,9 @@ ApiResponse Handler::Impl::List(const ApiRequest& req, const RequestInfo& ri,
         next_start = kv.key;
         break;
       }
-      auto obj = DecodeFromStore(kv);
+      auto obj = Decode(kv);
       if (!obj.ok()) continue;
-      if (filter->Matches(*obj)) items.push_back(std::move(*obj));
+      if (filter->Matches((*obj)->object)) items.push_back(std::move(*obj));
     }
     if (stopped_early) {
       more = true;
@@ -727,35 +784,45 @@ ApiResponse Handler::Impl::List(const ApiRequest& req, const RequestInfo& ri,
   std::string token = more ? EncodeContinue({revision, next_start}) : "";
   std::string rv = std::to_string(revision);
   if (WantsTable(req.accept)) {
+    std::vector<json> objects;
+    objects.reserve(items.size());
+    for (const auto& item : items) objects.push_back(item->object);
     ApiResponse r = JsonResponse(
-        200, TableFor(info, items, rv, QueryValue(req.query, "includeObject") == "Object", token));
+        200,
+        TableFor(info, objects, rv, QueryValue(req.query, "includeObject") == "Object", token));
     r.content_type = kTableContentType;
     return r;
   }
   json meta = {{"resourceVersion", rv}};
   if (!token.empty()) meta["continue"] = token;
-  json list = {{"kind", info.ListKind()},
-               {"apiVersion", info.ApiVersion()},
-               {"metadata", meta},
-               {"items", json::array()}};
-  for (auto& item : items) list["items"].push_back(std::move(item));
-  return JsonResponse(200, list);
+  // The list is spliced from each object's cached text rather than built as
+  // one JSON tree and serialized again.
+  ApiResponse r;
+  r.body = "{\"kind\":" + json(info.ListKind()).dump() +
+           ",\"apiVersion\":" + json(info.ApiVersion()).dump() + ",\"metadata\":" + meta.dump() +
+           ",\"items\":[";
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) r.body += ',';
+    r.body += items[i]->text;
+  }
+  r.body += "]}";
+  return r;
 }
 
 Status Handler::Impl::CheckNamespaceWritable(const std::string& ns) {
   const api::ResourceInfo* ns_info = api::FindResource("", "v1", "namespaces");
-  auto obj = ReadObject(*ns_info, "", ns, nullptr);
+  auto obj = ReadDecoded(*ns_info, "", ns, nullptr);
   if (!obj.ok()) return obj.status();
-  if (!MetaString(*obj, "deletionTimestamp").empty()) {
+  if (!MetaString((*obj)->object, "deletionTimestamp").empty()) {
     return Status(Code::kForbidden, "unable to create new content in namespace " + ns +
                                         " because it is being terminated");
   }
   return Status::Ok();
 }
 
-asio::awaitable<StatusOr<json>> Handler::Impl::CreateObject(const api::ResourceInfo& info,
-                                                            std::string ns, json obj,
-                                                            bool dry_run) {
+asio::awaitable<StatusOr<DecodedPtr>> Handler::Impl::CreateObject(const api::ResourceInfo& info,
+                                                                  std::string ns, json obj,
+                                                                  bool dry_run) {
   if (obj.contains("kind") && obj["kind"] != info.kind) {
     co_return BadRequest("the kind of the object (" + obj["kind"].dump() +
                          ") does not match the resource " + info.GroupResource());
@@ -801,7 +868,7 @@ asio::awaitable<StatusOr<json>> Handler::Impl::CreateObject(const api::ResourceI
   api::ApplyCreateDefaults(obj);
   Status valid = api::ValidateObject(obj, nullptr);
   if (!valid.ok()) co_return valid;
-  if (dry_run) co_return obj;
+  if (dry_run) co_return Unstored(std::move(obj));
   for (int attempt = 0;; ++attempt) {
     std::string name = MetaString(obj, "name");
     std::string key = ObjectKey(info, ns, name);
@@ -810,10 +877,7 @@ asio::awaitable<StatusOr<json>> Handler::Impl::CreateObject(const api::ResourceI
       store_->Create(key, value, std::move(done));
     };
     auto kv = co_await AwaitWrite(start_write);
-    if (kv.ok()) {
-      obj["metadata"]["resourceVersion"] = std::to_string(kv->mod_revision);
-      co_return obj;
-    }
+    if (kv.ok()) co_return cache_.Insert(key, kv->mod_revision, std::move(obj));
     if (kv.status().code() == Code::kAlreadyExists) {
       if (generated && attempt < 8) {
         obj["metadata"]["name"] = generate_name + RandomSuffix();
@@ -902,24 +966,24 @@ StatusOr<json> PrepareForUpdate(const api::ResourceInfo& info, const json& curre
   return desired;
 }
 
-asio::awaitable<StatusOr<json>> Handler::Impl::GuaranteedUpdate(const api::ResourceInfo& info,
-                                                                std::string ns, std::string name,
-                                                                std::string subresource,
-                                                                Mutation mutate, bool dry_run) {
+asio::awaitable<StatusOr<DecodedPtr>> Handler::Impl::GuaranteedUpdate(
+    const api::ResourceInfo& info, std::string ns, std::string name, std::string subresource,
+    Mutation mutate, bool dry_run) {
   for (int attempt = 0; attempt < kMaxUpdateAttempts; ++attempt) {
     store::KeyValue kv;
-    auto current = ReadObject(info, ns, name, &kv);
-    if (!current.ok()) co_return current.status();
+    auto current_decoded = ReadDecoded(info, ns, name, &kv);
+    if (!current_decoded.ok()) co_return current_decoded.status();
+    const json* current = &(*current_decoded)->object;
     auto desired = mutate(*current);
     if (!desired.ok()) co_return desired.status();
     auto prepared = PrepareForUpdate(info, *current, std::move(*desired), subresource);
     if (!prepared.ok()) co_return prepared.status();
     json next = std::move(*prepared);
     next["metadata"]["resourceVersion"] = (*current)["metadata"]["resourceVersion"];
-    if (next == *current) co_return next;  // no-op: no write, resourceVersion unchanged
-    Status valid = api::ValidateObject(next, &*current);
+    if (next == *current) co_return *current_decoded;  // no-op: no write, same resourceVersion
+    Status valid = api::ValidateObject(next, current);
     if (!valid.ok()) co_return valid;
-    if (dry_run) co_return next;
+    if (dry_run) co_return Unstored(std::move(next));
     // An object being deleted whose last finalizer just went is deleted now.
     bool finalize = !MetaString(next, "deletionTimestamp").empty() && !HasFinalizers(next);
     std::string key = ObjectKey(info, ns, name);
@@ -934,15 +998,16 @@ asio::awaitable<StatusOr<json>> Handler::Impl::GuaranteedUpdate(const api::Resou
     };
     auto result = co_await AwaitWrite(start_write);
     if (result.ok()) {
-      next["metadata"]["resourceVersion"] = std::to_string(result->mod_revision);
       if (finalize) {
         // The owner is gone now: its dependents go too (background policy).
         std::string scope_ns = info.namespaced ? ns : "";
         std::string uid = MetaString(next, "uid");
         Status st = co_await DeleteDependents(scope_ns, uid);
         if (!st.ok()) co_return st;
+        next["metadata"]["resourceVersion"] = std::to_string(result->mod_revision);
+        co_return Unstored(std::move(next));
       }
-      co_return next;
+      co_return cache_.Insert(key, result->mod_revision, std::move(next));
     }
     if (result.status().code() == Code::kConflict) continue;  // raced a writer: re-read
     if (result.status().code() == Code::kNotFound) {
@@ -993,7 +1058,7 @@ asio::awaitable<ApiResponse> Handler::Impl::Update(const ApiRequest& req, const 
   auto result =
       co_await GuaranteedUpdate(info, ri.namespace_, ri.name, ri.subresource, mutate, dry_run);
   if (!result.ok()) co_return Error(result.status(), Subject(info, ri.name));
-  if (ri.subresource == "scale") co_return JsonResponse(200, ToScale(*result));
+  if (ri.subresource == "scale") co_return JsonResponse(200, ToScale((*result)->object));
   ApiResponse response = ObjectResponse(200, req, info, *result);
   AddWarnings(response, warnings);
   co_return response;
@@ -1053,7 +1118,7 @@ asio::awaitable<ApiResponse> Handler::Impl::Patch(const ApiRequest& req, const R
   auto result =
       co_await GuaranteedUpdate(info, ri.namespace_, ri.name, ri.subresource, mutate, dry_run);
   if (!result.ok()) co_return Error(result.status(), Subject(info, ri.name));
-  if (ri.subresource == "scale") co_return JsonResponse(200, ToScale(*result));
+  if (ri.subresource == "scale") co_return JsonResponse(200, ToScale((*result)->object));
   ApiResponse response = ObjectResponse(200, req, info, *result);
   AddWarnings(response, warnings);
   co_return response;

@@ -1,0 +1,45 @@
+#include "apiserver/object_cache.h"
+
+namespace kennel::apiserver {
+
+StatusOr<DecodedPtr> ObjectCache::Decode(const std::string& key, const std::string& value,
+                                         int64_t revision) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = by_key_.find(key);
+    if (it != by_key_.end() && it->second->revision == revision) return it->second;
+  }
+  // Parsed outside the lock: two readers may race to parse the same revision,
+  // which costs one extra parse and is harmless.
+  nlohmann::json obj = nlohmann::json::parse(value, nullptr, /*allow_exceptions=*/false);
+  if (obj.is_discarded() || !obj.is_object()) return Internal("corrupt object in the store");
+  return Insert(key, revision, std::move(obj));
+}
+
+DecodedPtr ObjectCache::Insert(const std::string& key, int64_t revision, nlohmann::json object) {
+  auto decoded = std::make_shared<DecodedObject>();
+  decoded->revision = revision;
+  object["metadata"]["resourceVersion"] = std::to_string(revision);
+  decoded->text = object.dump();
+  decoded->object = std::move(object);
+  return Remember(key, std::move(decoded));
+}
+
+DecodedPtr ObjectCache::Remember(const std::string& key, DecodedPtr decoded) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto [it, inserted] = by_key_.try_emplace(key, decoded);
+  if (!inserted) {
+    // Never replace a newer revision with an older one a slow reader parsed.
+    if (it->second->revision > decoded->revision) return decoded;
+    it->second = decoded;
+    return decoded;
+  }
+  insertion_order_.push_back(key);
+  while (by_key_.size() > capacity_ && !insertion_order_.empty()) {
+    by_key_.erase(insertion_order_.front());
+    insertion_order_.pop_front();
+  }
+  return decoded;
+}
+
+}  // namespace kennel::apiserver
