@@ -654,18 +654,6 @@ TEST(DecodeProtobufErrors, UnknownKindsAndEncodingsAreUnsupportedMediaType) {
 
 // ---- helpers ----
 
-TEST(ProtoJsonHelpers, Base64MatchesRfc4648Vectors) {
-  using internal::Base64Encode;
-  EXPECT_EQ(Base64Encode(""), "");
-  EXPECT_EQ(Base64Encode("f"), "Zg==");
-  EXPECT_EQ(Base64Encode("fo"), "Zm8=");
-  EXPECT_EQ(Base64Encode("foo"), "Zm9v");
-  EXPECT_EQ(Base64Encode("foob"), "Zm9vYg==");
-  EXPECT_EQ(Base64Encode("fooba"), "Zm9vYmE=");
-  EXPECT_EQ(Base64Encode("foobar"), "Zm9vYmFy");
-  EXPECT_EQ(Base64Encode("\xfb\xff"), "+/8=");
-}
-
 TEST(ProtoJsonHelpers, Rfc3339CoversTheWholeRange) {
   using internal::FormatRfc3339;
   EXPECT_EQ(*FormatRfc3339(-62135596800), "0001-01-01T00:00:00Z");

@@ -351,6 +351,9 @@ class Handler::Impl {
                                       const api::ResourceInfo& info);
   asio::awaitable<ApiResponse> Update(const ApiRequest& req, const RequestInfo& ri,
                                       const api::ResourceInfo& info);
+  ApiResponse UpdateResponse(const ApiRequest& req, const RequestInfo& ri,
+                             const api::ResourceInfo& info, const StatusOr<DecodedPtr>& result,
+                             const std::vector<std::string>& warnings);
   asio::awaitable<ApiResponse> Patch(const ApiRequest& req, const RequestInfo& ri,
                                      const api::ResourceInfo& info);
   asio::awaitable<ApiResponse> Delete(const ApiRequest& req, const RequestInfo& ri,
@@ -1028,6 +1031,19 @@ Status CheckResourceVersion(const api::ResourceInfo& info, const json& current,
   return Status::Ok();
 }
 
+// The answer to a PUT or PATCH: the Scale view for /scale, else the object,
+// with any field-validation warnings.
+ApiResponse Handler::Impl::UpdateResponse(const ApiRequest& req, const RequestInfo& ri,
+                                          const api::ResourceInfo& info,
+                                          const StatusOr<DecodedPtr>& result,
+                                          const std::vector<std::string>& warnings) {
+  if (!result.ok()) return Error(result.status(), Subject(info, ri.name));
+  if (ri.subresource == "scale") return JsonResponse(200, ToScale((*result)->object));
+  ApiResponse response = ObjectResponse(200, req, info, *result);
+  AddWarnings(response, warnings);
+  return response;
+}
+
 asio::awaitable<ApiResponse> Handler::Impl::Update(const ApiRequest& req, const RequestInfo& ri,
                                                    const api::ResourceInfo& info) {
   auto body = DecodeBody(req);
@@ -1057,11 +1073,7 @@ asio::awaitable<ApiResponse> Handler::Impl::Update(const ApiRequest& req, const 
   };
   auto result =
       co_await GuaranteedUpdate(info, ri.namespace_, ri.name, ri.subresource, mutate, dry_run);
-  if (!result.ok()) co_return Error(result.status(), Subject(info, ri.name));
-  if (ri.subresource == "scale") co_return JsonResponse(200, ToScale((*result)->object));
-  ApiResponse response = ObjectResponse(200, req, info, *result);
-  AddWarnings(response, warnings);
-  co_return response;
+  co_return UpdateResponse(req, ri, info, result, warnings);
 }
 
 asio::awaitable<ApiResponse> Handler::Impl::Patch(const ApiRequest& req, const RequestInfo& ri,
@@ -1117,11 +1129,7 @@ asio::awaitable<ApiResponse> Handler::Impl::Patch(const ApiRequest& req, const R
   };
   auto result =
       co_await GuaranteedUpdate(info, ri.namespace_, ri.name, ri.subresource, mutate, dry_run);
-  if (!result.ok()) co_return Error(result.status(), Subject(info, ri.name));
-  if (ri.subresource == "scale") co_return JsonResponse(200, ToScale((*result)->object));
-  ApiResponse response = ObjectResponse(200, req, info, *result);
-  AddWarnings(response, warnings);
-  co_return response;
+  co_return UpdateResponse(req, ri, info, result, warnings);
 }
 
 std::vector<std::pair<const api::ResourceInfo*, json>> Handler::Impl::Dependents(

@@ -30,6 +30,7 @@
 #include "apiserver/discovery.h"
 #include "apiserver/errors.h"
 #include "store/embedded.h"
+#include "store/forwarding.h"
 
 namespace kennel::apiserver {
 namespace {
@@ -153,37 +154,20 @@ std::vector<json> Lines(const std::string& text) {
 
 // Forwards to another store, running a hook once, on the caller's thread, just
 // before the first Delete of a key under a prefix: makes a race deterministic.
-class HookedStore : public store::Store {
+class HookedStore : public store::ForwardingStore {
  public:
   HookedStore(store::Store* inner, std::string prefix, std::function<void()> hook)
-      : inner_(inner), prefix_(std::move(prefix)), hook_(std::move(hook)) {}
-  void Create(std::string key, std::string value, store::WriteCallback done) override {
-    inner_->Create(std::move(key), std::move(value), std::move(done));
-  }
-  void Update(std::string key, std::string value, int64_t expected,
-              store::WriteCallback done) override {
-    inner_->Update(std::move(key), std::move(value), expected, std::move(done));
-  }
+      : ForwardingStore(inner), prefix_(std::move(prefix)), hook_(std::move(hook)) {}
   void Delete(std::string key, int64_t expected, store::WriteCallback done) override {
     if (hook_ && key.rfind(prefix_, 0) == 0) {
       auto hook = std::move(hook_);
       hook_ = nullptr;
       hook();
     }
-    inner_->Delete(std::move(key), expected, std::move(done));
-  }
-  StatusOr<store::KeyValue> Get(const std::string& key) override { return inner_->Get(key); }
-  StatusOr<store::RangeResponse> Range(const store::RangeRequest& r) override {
-    return inner_->Range(r);
-  }
-  int64_t Revision() override { return inner_->Revision(); }
-  StatusOr<std::unique_ptr<store::WatchHandle>> Watch(const std::string& prefix, int64_t after,
-                                                      store::WatchCallback cb) override {
-    return inner_->Watch(prefix, after, std::move(cb));
+    ForwardingStore::Delete(std::move(key), expected, std::move(done));
   }
 
  private:
-  store::Store* inner_;
   std::string prefix_;
   std::function<void()> hook_;
 };

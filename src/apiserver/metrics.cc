@@ -3,6 +3,8 @@
 #include <chrono>
 #include <cstdio>
 
+#include "store/forwarding.h"
+
 namespace kennel::apiserver {
 namespace {
 
@@ -20,29 +22,21 @@ std::string Num(double v) {
 
 using Clock = std::chrono::steady_clock;
 
-class MeteredStoreImpl : public store::Store {
+class MeteredStoreImpl : public store::ForwardingStore {
  public:
   MeteredStoreImpl(std::unique_ptr<store::Store> inner, Metrics* metrics)
-      : inner_(std::move(inner)), metrics_(metrics) {}
+      : ForwardingStore(inner.get()), owned_(std::move(inner)), metrics_(metrics) {}
 
   void Create(std::string key, std::string value, store::WriteCallback done) override {
-    inner_->Create(std::move(key), std::move(value), Timed("create", std::move(done)));
+    ForwardingStore::Create(std::move(key), std::move(value), Timed("create", std::move(done)));
   }
   void Update(std::string key, std::string value, int64_t expected,
               store::WriteCallback done) override {
-    inner_->Update(std::move(key), std::move(value), expected, Timed("update", std::move(done)));
+    ForwardingStore::Update(std::move(key), std::move(value), expected,
+                            Timed("update", std::move(done)));
   }
   void Delete(std::string key, int64_t expected, store::WriteCallback done) override {
-    inner_->Delete(std::move(key), expected, Timed("delete", std::move(done)));
-  }
-  StatusOr<store::KeyValue> Get(const std::string& key) override { return inner_->Get(key); }
-  StatusOr<store::RangeResponse> Range(const store::RangeRequest& r) override {
-    return inner_->Range(r);
-  }
-  int64_t Revision() override { return inner_->Revision(); }
-  StatusOr<std::unique_ptr<store::WatchHandle>> Watch(const std::string& prefix, int64_t after,
-                                                      store::WatchCallback cb) override {
-    return inner_->Watch(prefix, after, std::move(cb));
+    ForwardingStore::Delete(std::move(key), expected, Timed("delete", std::move(done)));
   }
 
  private:
@@ -53,7 +47,7 @@ class MeteredStoreImpl : public store::Store {
       done(std::move(r));
     };
   }
-  std::unique_ptr<store::Store> inner_;
+  std::unique_ptr<store::Store> owned_;
   Metrics* metrics_;
 };
 
