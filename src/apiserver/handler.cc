@@ -875,12 +875,16 @@ asio::awaitable<StatusOr<DecodedPtr>> Handler::Impl::CreateObject(const api::Res
   for (int attempt = 0;; ++attempt) {
     std::string name = MetaString(obj, "name");
     std::string key = ObjectKey(info, ns, name);
-    std::string value = EncodeForStore(obj);
+    StoredText text(obj);
+    std::string value = text.Stored();
     auto start_write = [&](store::WriteCallback done) {
       store_->Create(key, value, std::move(done));
     };
     auto kv = co_await AwaitWrite(start_write);
-    if (kv.ok()) co_return cache_.Insert(key, kv->mod_revision, std::move(obj));
+    if (kv.ok()) {
+      std::string response_text = text.WithResourceVersion(kv->mod_revision);
+      co_return cache_.Insert(key, kv->mod_revision, std::move(obj), std::move(response_text));
+    }
     if (kv.status().code() == Code::kAlreadyExists) {
       if (generated && attempt < 8) {
         obj["metadata"]["name"] = generate_name + RandomSuffix();
@@ -990,7 +994,8 @@ asio::awaitable<StatusOr<DecodedPtr>> Handler::Impl::GuaranteedUpdate(
     // An object being deleted whose last finalizer just went is deleted now.
     bool finalize = !MetaString(next, "deletionTimestamp").empty() && !HasFinalizers(next);
     std::string key = ObjectKey(info, ns, name);
-    std::string value = EncodeForStore(next);
+    StoredText text(next);
+    std::string value = text.Stored();
     int64_t expected = kv.mod_revision;
     auto start_write = [&](store::WriteCallback done) {
       if (finalize) {
@@ -1010,7 +1015,8 @@ asio::awaitable<StatusOr<DecodedPtr>> Handler::Impl::GuaranteedUpdate(
         next["metadata"]["resourceVersion"] = std::to_string(result->mod_revision);
         co_return Unstored(std::move(next));
       }
-      co_return cache_.Insert(key, result->mod_revision, std::move(next));
+      std::string response_text = text.WithResourceVersion(result->mod_revision);
+      co_return cache_.Insert(key, result->mod_revision, std::move(next), std::move(response_text));
     }
     if (result.status().code() == Code::kConflict) continue;  // raced a writer: re-read
     if (result.status().code() == Code::kNotFound) {

@@ -25,6 +25,16 @@ DecodedPtr ObjectCache::Insert(const std::string& key, int64_t revision, nlohman
   return Remember(key, std::move(decoded));
 }
 
+DecodedPtr ObjectCache::Insert(const std::string& key, int64_t revision, nlohmann::json object,
+                               std::string text) {
+  auto decoded = std::make_shared<DecodedObject>();
+  decoded->revision = revision;
+  object["metadata"]["resourceVersion"] = std::to_string(revision);
+  decoded->text = std::move(text);
+  decoded->object = std::move(object);
+  return Remember(key, std::move(decoded));
+}
+
 DecodedPtr ObjectCache::Remember(const std::string& key, DecodedPtr decoded) {
   std::lock_guard<std::mutex> lock(mu_);
   auto [it, inserted] = by_key_.try_emplace(key, decoded);

@@ -15,10 +15,9 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <unordered_map>
-
-#include <nlohmann/json.hpp>
 
 #include "base/status.h"
 
@@ -43,6 +42,10 @@ class ObjectCache {
   // Records an object the server just wrote at revision (its resourceVersion
   // is set here), so the next read of it skips the parse.
   DecodedPtr Insert(const std::string& key, int64_t revision, nlohmann::json object);
+  // The same, when the caller already has the object's text (with that
+  // resourceVersion): saves serializing it again.
+  DecodedPtr Insert(const std::string& key, int64_t revision, nlohmann::json object,
+                    std::string text);
 
  private:
   DecodedPtr Remember(const std::string& key, DecodedPtr decoded);

@@ -34,6 +34,94 @@ StatusOr<nlohmann::json> DecodeFromStore(const store::KeyValue& kv) {
   return DecodeFromStore(kv.value, kv.mod_revision);
 }
 
+namespace {
+
+constexpr std::string_view kResourceVersionKey = "resourceVersion";
+
+void AppendMember(std::string* out, bool* has_member, const std::string& key,
+                  const nlohmann::json& value) {
+  if (*has_member) *out += ',';
+  *out += nlohmann::json(key).dump();
+  *out += ':';
+  *out += value.dump();
+  *has_member = true;
+}
+
+}  // namespace
+
+StoredText::StoredText(const nlohmann::json& object) {
+  auto meta = object.find("metadata");
+  if (!object.is_object() || meta == object.end() || !meta->is_object()) {
+    fallback_ = object;
+    if (fallback_.is_object() && fallback_.contains("metadata") &&
+        fallback_["metadata"].is_object()) {
+      fallback_["metadata"].erase("resourceVersion");
+    }
+    return;
+  }
+  spliced_ = true;
+  // nlohmann's objects are sorted maps and its compact dump is
+  // "{" member("," member)* "}": the same text, assembled in two halves.
+  head_ = "{";
+  bool top_has_member = false;
+  bool after_metadata = false;
+  for (auto it = object.begin(); it != object.end(); ++it) {
+    if (it.key() == "metadata") {
+      if (top_has_member) head_ += ',';
+      head_ += "\"metadata\":{";
+      for (auto m = it->begin(); m != it->end(); ++m) {
+        if (m.key() == kResourceVersionKey) continue;
+        if (m.key() < kResourceVersionKey) {
+          AppendMember(&head_, &head_has_member_, m.key(), *m);
+        } else {
+          AppendMember(&tail_, &tail_has_member_, m.key(), *m);
+        }
+      }
+      tail_ += '}';
+      top_has_member = true;
+      after_metadata = true;
+      continue;
+    }
+    if (after_metadata) {
+      bool has = true;  // metadata precedes: always a comma
+      AppendMember(&tail_, &has, it.key(), *it);
+    } else {
+      AppendMember(&head_, &top_has_member, it.key(), *it);
+    }
+  }
+  tail_ += '}';
+}
+
+std::string StoredText::Stored() const {
+  if (!spliced_) return fallback_.dump();
+  std::string out;
+  out.reserve(head_.size() + tail_.size() + 1);
+  out += head_;
+  if (head_has_member_ && tail_has_member_) out += ',';
+  out += tail_;
+  return out;
+}
+
+std::string StoredText::WithResourceVersion(int64_t revision) const {
+  if (!spliced_) {
+    nlohmann::json copy = fallback_;
+    if (copy.is_object() && copy.contains("metadata")) {
+      copy["metadata"]["resourceVersion"] = std::to_string(revision);
+    }
+    return copy.dump();
+  }
+  std::string out;
+  out.reserve(head_.size() + tail_.size() + 48);
+  out += head_;
+  if (head_has_member_) out += ',';
+  out += "\"resourceVersion\":\"";
+  out += std::to_string(revision);
+  out += '"';
+  if (tail_has_member_) out += ',';
+  out += tail_;
+  return out;
+}
+
 std::string Rfc3339(std::chrono::system_clock::time_point t) {
   std::time_t secs = std::chrono::system_clock::to_time_t(t);
   std::tm tm{};

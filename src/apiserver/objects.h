@@ -25,6 +25,26 @@ StatusOr<nlohmann::json> DecodeFromStore(const store::KeyValue& kv);
 // For a delete event: the last state with resourceVersion = the delete revision.
 StatusOr<nlohmann::json> DecodeFromStore(const std::string& value, int64_t revision);
 
+// One serialization of an object, split where metadata.resourceVersion goes,
+// so the write path gets both the stored bytes (no resourceVersion) and the
+// response text (with the revision the store assigns) from a single dump.
+// Both equal what nlohmann's dump() gives for the object without / with that
+// resourceVersion.
+class StoredText {
+ public:
+  explicit StoredText(const nlohmann::json& object);
+  std::string Stored() const;
+  std::string WithResourceVersion(int64_t revision) const;
+
+ private:
+  bool spliced_ = false;          // false: metadata is missing or not an object
+  nlohmann::json fallback_;       // the object, when not spliced
+  std::string head_;              // up to the metadata members sorting before the key
+  std::string tail_;              // from the members sorting after it to the end
+  bool head_has_member_ = false;  // metadata members before the key
+  bool tail_has_member_ = false;  // metadata members after the key
+};
+
 // "2026-11-22T09:05:00Z" (RFC 3339, seconds, UTC) as Kubernetes writes times.
 std::string Rfc3339(std::chrono::system_clock::time_point t);
 std::string NowRfc3339();
