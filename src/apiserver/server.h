@@ -18,7 +18,7 @@ namespace kennel::apiserver {
 struct ServerOptions {
   std::string data_dir = "/var/lib/kennel";
   std::string listen = "127.0.0.1:6443";  // HOST:PORT; port 0 picks a free one
-  int threads = 0;                        // 0: one per core
+  int threads = 0;                        // I/O threads; 0: one per core but one
 };
 
 class Server {

@@ -63,7 +63,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   server->add_option("--listen", server_options.listen, "HOST:PORT to serve HTTPS on")
       ->capture_default_str();
-  server->add_option("--threads", server_options.threads, "Server threads (0: one per core)")
+  server->add_option("--threads", server_options.threads, "I/O threads (0: one per core but one)")
       ->capture_default_str();
 
   std::string kubeconfig_dir = "/var/lib/kennel";
