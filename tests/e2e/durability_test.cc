@@ -51,7 +51,9 @@ size_t CountLines(const std::string& s) { return std::count(s.begin(), s.end(), 
 
 TEST(Durability, AcknowledgedCreatesSurviveKill9OfTheServer) {
   TempDir dir;
-  KennelServer server(dir.path());
+  // Two I/O threads: concurrent clients exercise the per-connection strands
+  // (the default on 2 cores is one thread).
+  KennelServer server(dir.path(), "127.0.0.1:0", {"--threads", "2"});
   ASSERT_TRUE(server.Start()) << server.log();
   std::vector<Ack> all_acks;
   for (int round = 0; round < 2; ++round) {

@@ -176,8 +176,11 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(path_, ec);
 }
 
-KennelServer::KennelServer(std::string data_dir, std::string listen)
-    : data_dir_(std::move(data_dir)), listen_(std::move(listen)) {}
+KennelServer::KennelServer(std::string data_dir, std::string listen,
+                           std::vector<std::string> extra_args)
+    : data_dir_(std::move(data_dir)),
+      listen_(std::move(listen)),
+      extra_args_(std::move(extra_args)) {}
 
 KennelServer::~KennelServer() {
   if (pid_ > 0) Stop();
@@ -191,8 +194,13 @@ bool KennelServer::Start() {
     int fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     dup2(fd, 1);
     dup2(fd, 2);
-    execl(KENNEL_BINARY, KENNEL_BINARY, "server", "--data-dir", data_dir_.c_str(), "--listen",
-          listen_.c_str(), static_cast<char*>(nullptr));
+    std::vector<std::string> argv = {KENNEL_BINARY, "server",   "--data-dir",
+                                     data_dir_,     "--listen", listen_};
+    argv.insert(argv.end(), extra_args_.begin(), extra_args_.end());
+    std::vector<char*> args;
+    for (auto& a : argv) args.push_back(a.data());
+    args.push_back(nullptr);
+    execv(KENNEL_BINARY, args.data());
     _exit(127);
   }
   // The kubeconfig appears once the server listens; its server: line has the port.

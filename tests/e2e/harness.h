@@ -64,7 +64,9 @@ class TempDir {
 class KennelServer {
  public:
   // data_dir must exist; the server listens on 127.0.0.1:0 unless listen is given.
-  explicit KennelServer(std::string data_dir, std::string listen = "127.0.0.1:0");
+  // extra_args are appended to `kennel server …` (e.g. {"--threads", "2"}).
+  explicit KennelServer(std::string data_dir, std::string listen = "127.0.0.1:0",
+                        std::vector<std::string> extra_args = {});
   ~KennelServer();  // stops the process (SIGTERM, then SIGKILL) if running
 
   // Starts and waits until it serves /healthz; false on failure or timeout.
@@ -90,6 +92,7 @@ class KennelServer {
  private:
   std::string data_dir_;
   std::string listen_;
+  std::vector<std::string> extra_args_;
   pid_t pid_ = -1;
   std::string url_;
 };
