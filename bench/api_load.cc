@@ -47,6 +47,8 @@
 #include <utility>
 #include <vector>
 
+#include "base/base64.h"
+#include "base/file.h"
 #include "base/status.h"
 
 namespace kennel::bench {
@@ -82,42 +84,6 @@ const std::string& RunTag() {
 int64_t NowNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch())
       .count();
-}
-
-std::string Base64(std::string_view in) {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((in.size() + 2) / 3 * 4);
-  size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    uint32_t v = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8) | uint8_t(in[i + 2]);
-    out += kAlphabet[v >> 18];
-    out += kAlphabet[(v >> 12) & 63];
-    out += kAlphabet[(v >> 6) & 63];
-    out += kAlphabet[v & 63];
-  }
-  if (i + 1 == in.size()) {
-    uint32_t v = uint8_t(in[i]) << 16;
-    out += kAlphabet[v >> 18];
-    out += kAlphabet[(v >> 12) & 63];
-    out += "==";
-  } else if (i + 2 == in.size()) {
-    uint32_t v = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8);
-    out += kAlphabet[v >> 18];
-    out += kAlphabet[(v >> 12) & 63];
-    out += kAlphabet[(v >> 6) & 63];
-    out += '=';
-  }
-  return out;
-}
-
-StatusOr<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return NotFound("cannot read " + path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 std::string Trim(std::string s) {
@@ -883,7 +849,7 @@ int RunEtcd(Options o) {
   }
   std::fprintf(stderr, "api_load: etcd: %d clients for %d s, %zu-byte values\n", o.clients,
                o.seconds, value.size());
-  const std::string value_b64 = Base64(value);
+  const std::string value_b64 = Base64Encode(value);
 
   asio::io_context ioc;
   std::vector<VerbStats> per_client(o.clients);
@@ -909,7 +875,8 @@ int RunEtcd(Options o) {
             // The key Kennel would store the same ConfigMap under.
             std::string key = "/registry/configmaps/" + std::string(kNamespace) + "/l" + RunTag() +
                               "-" + std::to_string(c) + "-" + std::to_string(i);
-            std::string body = R"({"key":")" + Base64(key) + R"(","value":")" + value_b64 + "\"}";
+            std::string body =
+                R"({"key":")" + Base64Encode(key) + R"(","value":")" + value_b64 + "\"}";
             co_await Timed(conn, http::verb::post, "/v3/kv/put", std::move(body), 200, &r, &res,
                            "etcd put");
           }

@@ -1,14 +1,14 @@
 #include "api/defaults.h"
 
 #include <algorithm>
-#include <charconv>
-#include <cmath>
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <set>
 #include <string_view>
 #include <utility>
+
+#include "api/quantity.h"
 
 namespace kennel::api {
 namespace {
@@ -82,48 +82,21 @@ void ForEachObject(json& o, const char* key, F&& f) {
 }
 
 // ---------------------------------------------------------------------------
-// Quantities, just enough to compare requests with limits for the QoS class.
+// Quantities, to compare requests with limits for the QoS class: in exact
+// milli-units from the one quantity parser (api/quantity.h).
 
-// The multiplier of a quantity suffix: SI, binary SI or a decimal exponent.
-std::optional<long double> SuffixScale(std::string_view suffix) {
-  // clang-format off
-  static const std::map<std::string_view, long double> kScale = {
-      {"", 1}, {"n", 1e-9L}, {"u", 1e-6L}, {"m", 1e-3L},
-      {"k", 1e3L}, {"M", 1e6L}, {"G", 1e9L}, {"T", 1e12L}, {"P", 1e15L}, {"E", 1e18L},
-      {"Ki", 0x1p10L}, {"Mi", 0x1p20L}, {"Gi", 0x1p30L}, {"Ti", 0x1p40L}, {"Pi", 0x1p50L},
-      {"Ei", 0x1p60L}};
-  // clang-format on
-  if (auto it = kScale.find(suffix); it != kScale.end()) return it->second;
-  if (suffix.size() < 2 || (suffix[0] != 'e' && suffix[0] != 'E')) return std::nullopt;
-  int exponent = 0;
-  auto digits = suffix.substr(1);
-  auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), exponent);
-  if (ec != std::errc() || ptr != digits.data() + digits.size()) return std::nullopt;
-  return std::pow(10.0L, exponent);
-}
-
-std::optional<long double> ParseQuantity(const json& q) {
-  if (q.is_number()) return q.get<long double>();
-  if (!q.is_string()) return std::nullopt;
-  const std::string& s = q.get_ref<const std::string&>();
-  size_t end = s.find_first_not_of("0123456789.+-");
-  if (end == std::string::npos) end = s.size();
-  if (end == 0) return std::nullopt;
-  long double number = 0;
-  try {
-    size_t used = 0;
-    number = std::stold(s.substr(0, end), &used);
-    if (used != end) return std::nullopt;
-  } catch (const std::exception&) {
+std::optional<int64_t> QuantityMilli(const json& q) {
+  std::string text;
+  if (q.is_string()) {
+    text = q.get<std::string>();
+  } else if (q.is_number()) {
+    text = q.dump();
+  } else {
     return std::nullopt;
   }
-  auto scale = SuffixScale(std::string_view(s).substr(end));
-  if (!scale) return std::nullopt;
-  return number * *scale;
-}
-
-bool SameQuantity(long double a, long double b) {
-  return std::fabs(a - b) <= 1e-9L * std::max(std::fabs(a), std::fabs(b));
+  auto milli = ParseQuantityMilli(text);
+  if (!milli.ok()) return std::nullopt;
+  return *milli;
 }
 
 // ---------------------------------------------------------------------------
@@ -553,15 +526,15 @@ std::string DefaultImagePullPolicy(const std::string& image) {
 }
 
 std::string PodQosClass(const json& pod) {
-  std::map<std::string, long double> requests;
-  std::map<std::string, long double> limits;
+  std::map<std::string, int64_t> requests;
+  std::map<std::string, int64_t> limits;
   bool guaranteed = true;
-  auto add_positive = [](const json& list, std::map<std::string, long double>& sum,
+  auto add_positive = [](const json& list, std::map<std::string, int64_t>& sum,
                          std::set<std::string>* found) {
     if (!list.is_object()) return;
     for (const auto& [name, q] : list.items()) {
       if (name != "cpu" && name != "memory") continue;
-      auto v = ParseQuantity(q);
+      auto v = QuantityMilli(q);
       if (!v || *v <= 0) continue;
       sum[name] += *v;
       if (found != nullptr) found->insert(name);
@@ -587,7 +560,7 @@ std::string PodQosClass(const json& pod) {
   if (guaranteed) {
     for (const auto& [name, req] : requests) {
       auto lim = limits.find(name);
-      if (lim == limits.end() || !SameQuantity(lim->second, req)) guaranteed = false;
+      if (lim == limits.end() || lim->second != req) guaranteed = false;
     }
   }
   return guaranteed && requests.size() == limits.size() ? "Guaranteed" : "Burstable";

@@ -1,5 +1,7 @@
 #include "apiserver/object_cache.h"
 
+#include "apiserver/objects.h"
+
 namespace kennel::apiserver {
 
 StatusOr<DecodedPtr> ObjectCache::Decode(const std::string& key, const std::string& value,
@@ -11,8 +13,7 @@ StatusOr<DecodedPtr> ObjectCache::Decode(const std::string& key, const std::stri
   }
   // Parsed outside the lock: two readers may race to parse the same revision,
   // which costs one extra parse and is harmless.
-  nlohmann::json obj = nlohmann::json::parse(value, nullptr, /*allow_exceptions=*/false);
-  if (obj.is_discarded() || !obj.is_object()) return Internal("corrupt object in the store");
+  ASSIGN_OR_RETURN(nlohmann::json obj, DecodeFromStore(value, revision));
   return Insert(key, revision, std::move(obj));
 }
 

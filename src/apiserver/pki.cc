@@ -1,6 +1,5 @@
 #include "apiserver/pki.h"
 
-#include <fcntl.h>
 #include <openssl/bio.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
@@ -8,17 +7,14 @@
 #include <openssl/rand.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <cctype>
-#include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <memory>
 #include <sstream>
 
 #include "base/base64.h"
+#include "base/file.h"
 
 namespace kennel::apiserver {
 namespace {
@@ -144,34 +140,6 @@ bool CertCoversAll(X509* cert, const std::vector<std::string>& sans) {
 }
 
 }  // namespace
-
-StatusOr<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return NotFound("cannot read " + path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-Status WriteFileAtomically(const std::string& path, const std::string& contents, int mode) {
-  std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-  if (fd < 0) return Internal("cannot write " + tmp);
-  size_t off = 0;
-  while (off < contents.size()) {
-    ssize_t n = ::write(fd, contents.data() + off, contents.size() - off);
-    if (n <= 0) {
-      ::close(fd);
-      return Internal("short write to " + tmp);
-    }
-    off += n;
-  }
-  ::fchmod(fd, mode);
-  ::fsync(fd);
-  ::close(fd);
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) return Internal("cannot rename " + tmp);
-  return Status::Ok();
-}
 
 StatusOr<Credentials> LoadOrCreateCredentials(const std::string& pki_dir,
                                               const std::vector<std::string>& extra_sans) {

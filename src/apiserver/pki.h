@@ -26,8 +26,4 @@ StatusOr<Credentials> LoadOrCreateCredentials(const std::string& pki_dir,
 // An admin kubeconfig for server_url ("https://127.0.0.1:6443").
 std::string AdminKubeconfig(const std::string& server_url, const Credentials& creds);
 
-// Writes contents to path atomically (temp file, fsync, rename) with the given mode.
-Status WriteFileAtomically(const std::string& path, const std::string& contents, int mode);
-StatusOr<std::string> ReadFile(const std::string& path);
-
 }  // namespace kennel::apiserver

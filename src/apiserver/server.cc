@@ -17,6 +17,7 @@
 #include "apiserver/handler.h"
 #include "apiserver/metrics.h"
 #include "apiserver/pki.h"
+#include "base/file.h"
 #include "store/embedded.h"
 
 namespace kennel::apiserver {

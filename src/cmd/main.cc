@@ -8,6 +8,7 @@
 
 #include "apiserver/pki.h"
 #include "apiserver/server.h"
+#include "base/file.h"
 
 namespace {
 
@@ -41,7 +42,7 @@ int RunServer(const kennel::apiserver::ServerOptions& options) {
 }
 
 int PrintKubeconfig(const std::string& data_dir) {
-  auto text = kennel::apiserver::ReadFile(data_dir + "/kubeconfig");
+  auto text = kennel::ReadFile(data_dir + "/kubeconfig");
   if (!text.ok()) {
     std::fprintf(stderr, "kennel: no kubeconfig in %s (has `kennel server` run there?)\n",
                  data_dir.c_str());

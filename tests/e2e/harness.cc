@@ -29,6 +29,18 @@ std::string ReadAll(const std::string& path) {
   return ss.str();
 }
 
+// In a forked child: adds env ("K=V") and execs argv (argv[0] looked up in
+// PATH unless it is a path); exits 127 if that fails.
+[[noreturn]] void ExecChild(const std::vector<std::string>& argv,
+                            const std::vector<std::string>& env) {
+  for (const auto& e : env) putenv(strdup(e.c_str()));
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  execvp(args[0], args.data());
+  _exit(127);
+}
+
 void Drain(int fd, std::string* out) {
   char buf[65536];
   ssize_t n;
@@ -48,12 +60,7 @@ RunResult Run(const std::vector<std::string>& argv, const std::string& stdin_dat
     dup2(in_pipe[0], 0);
     dup2(out_pipe[1], 1);
     dup2(err_pipe[1], 2);
-    for (const auto& e : env) putenv(strdup(e.c_str()));
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    execvp(args[0], args.data());
-    _exit(127);
+    ExecChild(argv, env);
   }
   close(in_pipe[0]);
   close(out_pipe[1]);
@@ -114,12 +121,7 @@ BackgroundProcess::BackgroundProcess(const std::vector<std::string>& argv,
     int devnull = open("/dev/null", O_RDWR);
     dup2(devnull, 0);
     dup2(devnull, 2);
-    for (const auto& e : env) putenv(strdup(e.c_str()));
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    execvp(args[0], args.data());
-    _exit(127);
+    ExecChild(argv, env);
   }
   close(out_pipe[1]);
   out_fd_ = out_pipe[0];
@@ -197,11 +199,7 @@ bool KennelServer::Start() {
     std::vector<std::string> argv = {KENNEL_BINARY, "server",   "--data-dir",
                                      data_dir_,     "--listen", listen_};
     argv.insert(argv.end(), extra_args_.begin(), extra_args_.end());
-    std::vector<char*> args;
-    for (auto& a : argv) args.push_back(a.data());
-    args.push_back(nullptr);
-    execv(KENNEL_BINARY, args.data());
-    _exit(127);
+    ExecChild(argv, {});
   }
   // The kubeconfig appears once the server listens; its server: line has the port.
   bool up = WaitFor(
