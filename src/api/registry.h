@@ -22,8 +22,6 @@ struct ResourceInfo {
 
   // "apps/v1" or, for the core group, "v1".
   std::string ApiVersion() const { return group.empty() ? version : group + "/" + version; }
-  // "apps/v1" or "v1": the group-version segment as served.
-  std::string GroupVersion() const { return ApiVersion(); }
   std::string ListKind() const { return kind + "List"; }
   // "statefulsets.apps" or "pods": the qualified resource in error messages.
   std::string GroupResource() const { return group.empty() ? resource : resource + "." + group; }

@@ -1324,14 +1324,16 @@ asio::awaitable<StatusOr<json>> Handler::Impl::DeleteObject(const api::ResourceI
       Status st = co_await DeleteDependents(scope_ns, uid);
       if (!st.ok()) co_return st;
     }
-    if (info.kind == "Namespace") {
-      // As in Kubernetes, a namespace first turns Terminating; its contents
-      // go in the background, then the namespace itself.
+    // A namespace first turns Terminating (its contents go in the background,
+    // then the namespace itself, as in Kubernetes); finalizers hold any other
+    // object. Either way the object is only marked now.
+    const bool is_namespace = info.kind == "Namespace";
+    if (is_namespace || HasFinalizers(*current)) {
       if (!MetaString(*current, "deletionTimestamp").empty()) co_return *current;
       json next = *current;
       next["metadata"]["deletionTimestamp"] = NowRfc3339();
       next["metadata"]["deletionGracePeriodSeconds"] = 0;
-      next["status"]["phase"] = "Terminating";
+      if (is_namespace) next["status"]["phase"] = "Terminating";
       auto start_mark = [&](store::WriteCallback done) {
         store_->Update(kv.key, EncodeForStore(next), kv.mod_revision, std::move(done));
       };
@@ -1341,25 +1343,10 @@ asio::awaitable<StatusOr<json>> Handler::Impl::DeleteObject(const api::ResourceI
         co_return marked.status();
       }
       next["metadata"]["resourceVersion"] = std::to_string(marked->mod_revision);
-      auto executor = co_await asio::this_coro::executor;
-      asio::co_spawn(executor, FinalizeNamespace(name), asio::detached);
-      co_return next;
-    }
-    if (HasFinalizers(*current)) {
-      // Finalizers hold the object: mark it and let their owners finish.
-      if (!MetaString(*current, "deletionTimestamp").empty()) co_return *current;
-      json next = *current;
-      next["metadata"]["deletionTimestamp"] = NowRfc3339();
-      next["metadata"]["deletionGracePeriodSeconds"] = 0;
-      auto start_write = [&](store::WriteCallback done) {
-        store_->Update(kv.key, EncodeForStore(next), kv.mod_revision, std::move(done));
-      };
-      auto r = co_await AwaitWrite(start_write);
-      if (!r.ok()) {
-        if (r.status().code() == Code::kConflict) continue;
-        co_return r.status();
+      if (is_namespace) {
+        auto executor = co_await asio::this_coro::executor;
+        asio::co_spawn(executor, FinalizeNamespace(name), asio::detached);
       }
-      next["metadata"]["resourceVersion"] = std::to_string(r->mod_revision);
       co_return next;
     }
     auto start_write = [&](store::WriteCallback done) {

@@ -52,11 +52,7 @@ void AppendMember(std::string* out, bool* has_member, const std::string& key,
 StoredText::StoredText(const nlohmann::json& object) {
   auto meta = object.find("metadata");
   if (!object.is_object() || meta == object.end() || !meta->is_object()) {
-    fallback_ = object;
-    if (fallback_.is_object() && fallback_.contains("metadata") &&
-        fallback_["metadata"].is_object()) {
-      fallback_["metadata"].erase("resourceVersion");
-    }
+    fallback_ = object;  // no metadata object: no resourceVersion to leave out or add
     return;
   }
   spliced_ = true;
@@ -103,13 +99,7 @@ std::string StoredText::Stored() const {
 }
 
 std::string StoredText::WithResourceVersion(int64_t revision) const {
-  if (!spliced_) {
-    nlohmann::json copy = fallback_;
-    if (copy.is_object() && copy.contains("metadata")) {
-      copy["metadata"]["resourceVersion"] = std::to_string(revision);
-    }
-    return copy.dump();
-  }
+  if (!spliced_) return fallback_.dump();
   std::string out;
   out.reserve(head_.size() + tail_.size() + 48);
   out += head_;

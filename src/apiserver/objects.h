@@ -38,7 +38,7 @@ class StoredText {
 
  private:
   bool spliced_ = false;          // false: metadata is missing or not an object
-  nlohmann::json fallback_;       // the object, when not spliced
+  nlohmann::json fallback_;       // the object as is, when not spliced
   std::string head_;              // up to the metadata members sorting before the key
   std::string tail_;              // from the members sorting after it to the end
   bool head_has_member_ = false;  // metadata members before the key

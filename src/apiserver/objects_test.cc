@@ -53,6 +53,7 @@ TEST(StoredText, FallsBackWithoutAMetadataObject) {
   json obj = {{"kind", "X"}, {"metadata", "not an object"}};
   StoredText text(obj);
   EXPECT_EQ(text.Stored(), obj.dump());
+  EXPECT_EQ(text.WithResourceVersion(3), obj.dump()) << "nowhere to put it, and no throw";
 }
 
 }  // namespace
