@@ -12,6 +12,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <chrono>
 #include <mutex>
+#include <optional>
 
 #include "api/defaults.h"
 #include "api/fields.h"
@@ -99,6 +100,33 @@ bool HasFinalizers(const json& obj) {
   const json& m = Metadata(obj);
   auto it = m.find("finalizers");
   return it != m.end() && it->is_array() && !it->empty();
+}
+
+// The grace period a pod's deletion gets, as Kubernetes decides it: a pod
+// that a node runs is only marked (deletionTimestamp = now + grace) so that
+// its agent can stop it and then delete it with grace 0; a pod no node has
+// taken is deleted at once. nullopt: delete now.
+std::optional<int64_t> PodGracePeriod(const json& pod, const json& options) {
+  const json& spec = pod.value("spec", json::object());
+  if (spec.value("nodeName", "").empty()) return std::nullopt;
+  int64_t grace = spec.value("terminationGracePeriodSeconds", int64_t{30});
+  if (auto it = options.find("gracePeriodSeconds");
+      it != options.end() && it->is_number_integer()) {
+    grace = it->get<int64_t>();
+  }
+  // A pod that never started or already ended has nothing left to stop.
+  const std::string phase = pod.value("status", json::object()).value("phase", "");
+  if (phase == "Succeeded" || phase == "Failed") grace = 0;
+  if (grace <= 0) return std::nullopt;
+  return grace;
+}
+
+// A pod marked for graceful deletion waits for its agent's grace-0 delete,
+// whatever its finalizers do.
+bool AwaitsGracefulDeletion(const json& obj) {
+  const json& m = Metadata(obj);
+  auto it = m.find("deletionGracePeriodSeconds");
+  return it != m.end() && it->is_number_integer() && it->get<int64_t>() > 0;
 }
 
 // Kubernetes' server-side field validation: its types cannot hold a field
@@ -992,7 +1020,8 @@ asio::awaitable<StatusOr<DecodedPtr>> Handler::Impl::GuaranteedUpdate(
     if (!valid.ok()) co_return valid;
     if (dry_run) co_return Unstored(std::move(next));
     // An object being deleted whose last finalizer just went is deleted now.
-    bool finalize = !MetaString(next, "deletionTimestamp").empty() && !HasFinalizers(next);
+    bool finalize = !MetaString(next, "deletionTimestamp").empty() && !HasFinalizers(next) &&
+                    !AwaitsGracefulDeletion(next);
     std::string key = ObjectKey(info, ns, name);
     StoredText text(next);
     std::string value = text.Stored();
@@ -1328,8 +1357,33 @@ asio::awaitable<StatusOr<json>> Handler::Impl::DeleteObject(const api::ResourceI
     // then the namespace itself, as in Kubernetes); finalizers hold any other
     // object. Either way the object is only marked now.
     const bool is_namespace = info.kind == "Namespace";
+    std::optional<int64_t> grace;
+    if (info.kind == "Pod" && info.group.empty()) grace = PodGracePeriod(*current, options);
+    if (grace) {
+      // Marked already: only a shorter grace period changes anything.
+      if (AwaitsGracefulDeletion(*current) &&
+          Metadata(*current)["deletionGracePeriodSeconds"].get<int64_t>() <= *grace) {
+        co_return *current;
+      }
+      json next = *current;
+      next["metadata"]["deletionTimestamp"] =
+          Rfc3339(std::chrono::system_clock::now() + std::chrono::seconds(*grace));
+      next["metadata"]["deletionGracePeriodSeconds"] = *grace;
+      auto start_mark = [&](store::WriteCallback done) {
+        store_->Update(kv.key, EncodeForStore(next), kv.mod_revision, std::move(done));
+      };
+      auto marked = co_await AwaitWrite(start_mark);
+      if (!marked.ok()) {
+        if (marked.status().code() == Code::kConflict) continue;
+        co_return marked.status();
+      }
+      next["metadata"]["resourceVersion"] = std::to_string(marked->mod_revision);
+      co_return next;
+    }
     if (is_namespace || HasFinalizers(*current)) {
-      if (!MetaString(*current, "deletionTimestamp").empty()) co_return *current;
+      if (!MetaString(*current, "deletionTimestamp").empty() && !AwaitsGracefulDeletion(*current)) {
+        co_return *current;
+      }
       json next = *current;
       next["metadata"]["deletionTimestamp"] = NowRfc3339();
       next["metadata"]["deletionGracePeriodSeconds"] = 0;

@@ -1082,6 +1082,48 @@ TEST_F(HandlerTest, FinalizersHoldTheObjectUntilRemoved) {
   ExpectStatus(Call("GET", path), 404, "NotFound");
 }
 
+TEST_F(HandlerTest, PodsOnANodeAreDeletedGracefullyByTheirAgent) {
+  const std::string pods = "/api/v1/namespaces/default/pods";
+  auto pod = [](const std::string& name, const std::string& node) {
+    json p = {{"apiVersion", "v1"},
+              {"kind", "Pod"},
+              {"metadata", {{"name", name}}},
+              {"spec", {{"containers", {{{"name", "c"}, {"image", "host"}}}}}}};
+    if (!node.empty()) p["spec"]["nodeName"] = node;
+    return p;
+  };
+  // Not on a node: nothing to stop, so it goes at once.
+  ASSERT_EQ(Call("POST", pods, pod("loose", "").dump()).code, 201);
+  ASSERT_EQ(Call("DELETE", pods + "/loose").code, 200);
+  ExpectStatus(Call("GET", pods + "/loose"), 404, "NotFound");
+
+  // On a node: marked with the pod's grace period, and kept.
+  ASSERT_EQ(Call("POST", pods, pod("bound", "n1").dump()).code, 201);
+  ApiResponse r = Call("DELETE", pods + "/bound");
+  ASSERT_EQ(r.code, 200) << r.body;
+  json got = MustGet(pods + "/bound");
+  EXPECT_EQ(got["metadata"]["deletionGracePeriodSeconds"], 30) << got;
+  EXPECT_TRUE(got["metadata"].contains("deletionTimestamp"));
+  // A longer grace period changes nothing, a shorter one shortens it.
+  std::string rv = Rv(got);
+  ASSERT_EQ(Call("DELETE", pods + "/bound?gracePeriodSeconds=60").code, 200);
+  EXPECT_EQ(Rv(MustGet(pods + "/bound")), rv);
+  ASSERT_EQ(Call("DELETE", pods + "/bound?gracePeriodSeconds=5").code, 200);
+  EXPECT_EQ(MustGet(pods + "/bound")["metadata"]["deletionGracePeriodSeconds"], 5);
+  // The agent's grace-0 delete removes it.
+  ASSERT_EQ(Call("DELETE", pods + "/bound", json({{"gracePeriodSeconds", 0}}).dump()).code, 200);
+  ExpectStatus(Call("GET", pods + "/bound"), 404, "NotFound");
+
+  // A finished pod has nothing to stop either.
+  json done = pod("done", "n1");
+  ASSERT_EQ(Call("POST", pods, done.dump()).code, 201);
+  json st = MustGet(pods + "/done");
+  st["status"]["phase"] = "Succeeded";
+  ASSERT_EQ(Put(pods + "/done/status", st).code, 200);
+  ASSERT_EQ(Call("DELETE", pods + "/done").code, 200);
+  ExpectStatus(Call("GET", pods + "/done"), 404, "NotFound");
+}
+
 TEST_F(HandlerTest, OrphanStripsOwnerReferences) {
   json owner = MustCreate(kStss, StatefulSet("web"));
   json other = MustCreate(kStss, StatefulSet("other"));

@@ -200,6 +200,25 @@ StatusOr<Credentials> LoadOrCreateCredentials(const std::string& pki_dir,
   return creds;
 }
 
+StatusOr<ServingCert> LoadOrCreateSelfSigned(const std::string& dir, const std::string& common_name,
+                                             const std::vector<std::string>& sans) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return Internal("cannot create " + dir + ": " + ec.message());
+  const std::string crt = dir + "/serving.crt", key = dir + "/serving.key";
+  auto cert_pem = ReadFile(crt);
+  auto key_pem = ReadFile(key);
+  CertPtr c = cert_pem.ok() ? CertFromPem(*cert_pem) : nullptr;
+  KeyPtr k = key_pem.ok() ? KeyFromPem(*key_pem) : nullptr;
+  if (!c || !k || !CertCoversAll(c.get(), sans)) {
+    k = NewKey();
+    c = NewCert(k.get(), common_name, nullptr, nullptr, /*is_ca=*/false, sans);
+    RETURN_IF_ERROR(WriteFileAtomically(key, KeyToPem(k.get()), 0600));
+    RETURN_IF_ERROR(WriteFileAtomically(crt, CertToPem(c.get()), 0644));
+  }
+  return ServingCert{CertToPem(c.get()), KeyToPem(k.get())};
+}
+
 std::string AdminKubeconfig(const std::string& server_url, const Credentials& creds) {
   std::ostringstream out;
   out << "apiVersion: v1\n"

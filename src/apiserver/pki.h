@@ -24,6 +24,19 @@ StatusOr<Credentials> LoadOrCreateCredentials(const std::string& pki_dir,
                                               const std::vector<std::string>& extra_sans);
 
 // An admin kubeconfig for server_url ("https://127.0.0.1:6443").
+struct ServingCert {
+  std::string cert_pem;
+  std::string key_pem;
+};
+
+// A self-signed serving certificate for sans, kept as DIR/serving.{crt,key}
+// and made anew when missing or not covering sans: what a node agent serves
+// logs and exec with (the API server, its only client, authenticates
+// itself with a token and does not verify the agent, as kube-apiserver does
+// not verify kubelets by default).
+StatusOr<ServingCert> LoadOrCreateSelfSigned(const std::string& dir, const std::string& common_name,
+                                             const std::vector<std::string>& sans);
+
 std::string AdminKubeconfig(const std::string& server_url, const Credentials& creds);
 
 }  // namespace kennel::apiserver

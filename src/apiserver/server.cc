@@ -16,6 +16,7 @@
 #include "apiserver/errors.h"
 #include "apiserver/handler.h"
 #include "apiserver/metrics.h"
+#include "apiserver/node_proxy.h"
 #include "apiserver/pki.h"
 #include "base/file.h"
 #include "store/embedded.h"
@@ -101,6 +102,8 @@ class ServerImpl : public Server {
   uint16_t port() const override { return port_; }
   std::string url() const override { return url_; }
   std::string kubeconfig_path() const override { return options_.data_dir + "/kubeconfig"; }
+  Handler* handler() override { return handler_.get(); }
+  asio::any_io_executor executor() override { return ioc_.get_executor(); }
 
   void Stop() override {
     asio::post(ioc_, [this] {
@@ -131,8 +134,13 @@ class ServerImpl : public Server {
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<Handler> handler_;
   Credentials creds_;
-  asio::io_context ioc_;
+  // The TLS contexts come before ioc_: coroutines still pending when ioc_ is
+  // destroyed own streams that use them.
   ssl::context ssl_ctx_;
+  // For proxying to agents: their self-signed certificates are not checked
+  // (the admin token authenticates us to them), as kube-apiserver's default.
+  ssl::context agent_tls_{ssl::context::tls_client};
+  asio::io_context ioc_;
   tcp::acceptor acceptor_;
   uint16_t port_ = 0;
   std::string url_;
@@ -285,6 +293,22 @@ asio::awaitable<bool> ServerImpl::Serve(Stream& stream, http::request<http::stri
     ApiResponse r{200, "text/plain; version=0.0.4", metrics_->Render(), {}};
     co_await Respond(stream, req, r, true);
     co_return true;
+  }
+  if (IsNodeProxied(ri)) {
+    std::string raw_query = q == std::string::npos ? "" : target.substr(q + 1);
+    Query query = api_req.query;
+    auto node = co_await ResolveNodeTarget(handler_.get(), ri, query, raw_query);
+    if (!node.ok()) {
+      ApiResponse r = ErrorResponse(node.status());
+      observe(r.code);
+      co_await Respond(stream, req, r, true);
+      co_return true;
+    }
+    NodeTarget node_target = *node;
+    std::string token = creds_.admin_token;
+    co_await ProxyToNode(stream, req, node_target, token, &agent_tls_);
+    observe(200);
+    co_return false;
   }
   if (Handler::IsWatch(api_req)) {
     co_await ServeWatch(stream, req, std::move(api_req));

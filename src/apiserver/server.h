@@ -7,6 +7,10 @@
 // open connections; Wait() returns once everything has stopped.
 #pragma once
 
+// clang-format off
+#include <utility>  // before Boost 1.74's awaitable.hpp, which needs std::exchange
+#include <boost/asio/any_io_executor.hpp>
+// clang-format on
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -14,6 +18,8 @@
 #include "base/status.h"
 
 namespace kennel::apiserver {
+
+class Handler;
 
 struct ServerOptions {
   std::string data_dir = "/var/lib/kennel";
@@ -32,6 +38,11 @@ class Server {
   virtual std::string kubeconfig_path() const = 0;
   virtual void Stop() = 0;
   virtual void Wait() = 0;
+
+  // For the in-process client (`kennel up`, controllers): the request path
+  // without HTTP, and the I/O threads it runs on. Valid until destruction.
+  virtual Handler* handler() = 0;
+  virtual boost::asio::any_io_executor executor() = 0;
 };
 
 // Splits "HOST:PORT" / "[v6]:PORT".
