@@ -1,0 +1,44 @@
+// Pod IP leases: one file per leased address in a directory, named by the
+// address and holding the pod uid. Creating a lease is an atomic link(2) of a
+// complete file, so two agents (or two threads) never hold the same IP and a
+// crash never leaves a lease without its owner.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "base/status.h"
+
+namespace kennel::agent::internal {
+
+struct Ipv4Cidr {
+  uint32_t network = 0;  // host byte order, host bits zero
+  int prefix = 0;
+
+  uint32_t Broadcast() const;
+  // The first host address: the bridge's (gateway's) address.
+  uint32_t Gateway() const { return network + 1; }
+  bool Contains(uint32_t ip) const;
+};
+
+StatusOr<uint32_t> ParseIpv4(std::string_view text);
+std::string FormatIpv4(uint32_t ip);
+// "10.244.0.0/24"; host bits must be zero and the prefix leave room for at
+// least one pod (at most /30).
+StatusOr<Ipv4Cidr> ParseCidr(std::string_view text);
+
+// The IP leased to pod_uid, if any.
+StatusOr<std::optional<std::string>> FindLease(const std::string& dir, const Ipv4Cidr& cidr,
+                                               const std::string& pod_uid);
+
+// The pod's existing lease, or a new one: the lowest free address that is not
+// the network, gateway or broadcast address.
+StatusOr<std::string> AcquireLease(const std::string& dir, const Ipv4Cidr& cidr,
+                                   const std::string& pod_uid);
+
+// Removes every lease held by pod_uid; none is fine.
+Status ReleaseLeases(const std::string& dir, const std::string& pod_uid);
+
+}  // namespace kennel::agent::internal
