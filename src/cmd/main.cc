@@ -3,12 +3,19 @@
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
+#include <cctype>
 #include <cstdio>
 #include <iostream>
+#include <optional>
 
+#include "agent/agent.h"
+#include "agent/runtime.h"
 #include "apiserver/pki.h"
 #include "apiserver/server.h"
 #include "base/file.h"
+#include "client/client.h"
+#include "client/in_process.h"
+#include "controllers/nodeipam.h"
 
 namespace {
 
@@ -23,22 +30,118 @@ sigset_t BlockStopSignals() {
   return set;
 }
 
-int RunServer(const kennel::apiserver::ServerOptions& options) {
+// The control plane's own controllers, on the in-process client.
+struct ControlPlane {
+  std::unique_ptr<kennel::client::Client> client;
+  std::unique_ptr<kennel::controllers::NodeIpam> node_ipam;
+};
+
+kennel::StatusOr<ControlPlane> StartControlPlane(kennel::apiserver::Server& server,
+                                                 const kennel::controllers::NodeIpamOptions& ipam) {
+  ControlPlane cp;
+  cp.client = kennel::client::NewInProcessClient(server.handler(), server.executor());
+  ASSIGN_OR_RETURN(cp.node_ipam, kennel::controllers::NodeIpam::Start(cp.client.get(), ipam));
+  return cp;
+}
+
+int Fail(const kennel::Status& status) {
+  std::fprintf(stderr, "kennel: %s\n", status.ToString().c_str());
+  return 1;
+}
+
+// `kennel server`, and `kennel up` when agent_options is given: the server,
+// its controllers, and an agent on the in-process client.
+int RunServer(const kennel::apiserver::ServerOptions& options,
+              const kennel::controllers::NodeIpamOptions& ipam,
+              std::optional<kennel::agent::AgentOptions> agent_options) {
   sigset_t signals = BlockStopSignals();
   auto server = kennel::apiserver::Server::Start(options);
-  if (!server.ok()) {
-    std::fprintf(stderr, "kennel: %s\n", server.status().ToString().c_str());
-    return 1;
+  if (!server.ok()) return Fail(server.status());
+  auto cp = StartControlPlane(**server, ipam);
+  if (!cp.ok()) return Fail(cp.status());
+  std::unique_ptr<kennel::agent::Agent> agent;
+  if (agent_options) {
+    // The server proxies logs and exec to the agent with its admin token.
+    auto token = kennel::ReadFile(options.data_dir + "/pki/admin.token");
+    if (!token.ok()) return Fail(token.status());
+    agent_options->serving_token = *token;
+    while (!agent_options->serving_token.empty() &&
+           std::isspace(static_cast<unsigned char>(agent_options->serving_token.back()))) {
+      agent_options->serving_token.pop_back();
+    }
+    auto started = kennel::agent::Agent::Start(cp->client.get(), *agent_options);
+    if (!started.ok()) {
+      (*server)->Stop();
+      (*server)->Wait();
+      return Fail(started.status());
+    }
+    agent = std::move(started).value();
   }
   std::printf("Kennel API server is up at %s\n", (*server)->url().c_str());
+  if (agent) std::printf("Node %s is running pods\n", agent->node_name().c_str());
   std::printf("Point kubectl at it:  export KUBECONFIG=%s\n", (*server)->kubeconfig_path().c_str());
   std::fflush(stdout);
   int sig = 0;
   sigwait(&signals, &sig);
   spdlog::info("signal {}: stopping", sig);
+  // The agent first: it stops its pods through the server it still has.
+  if (agent) agent->Stop();
+  cp->node_ipam.reset();
   (*server)->Stop();
   (*server)->Wait();
   return 0;
+}
+
+struct AgentFlags {
+  std::string server;
+  std::string token;
+  std::string token_file;
+  std::string ca_file;
+};
+
+int RunAgent(const AgentFlags& flags, const kennel::agent::AgentOptions& options) {
+  sigset_t signals = BlockStopSignals();
+  kennel::client::HttpClientOptions http;
+  http.server = flags.server;
+  http.token = flags.token;
+  if (http.token.empty() && !flags.token_file.empty()) {
+    auto text = kennel::ReadFile(flags.token_file);
+    if (!text.ok()) return Fail(text.status());
+    http.token = *text;
+    while (!http.token.empty() && std::isspace(static_cast<unsigned char>(http.token.back()))) {
+      http.token.pop_back();
+    }
+  }
+  http.ca_file = flags.ca_file;
+  if (http.ca_file.empty()) {
+    // Same machine as the server (its data directory is ours): trust its CA.
+    std::string local_ca = options.data_dir + "/pki/ca.crt";
+    if (kennel::ReadFile(local_ca).ok()) {
+      http.ca_file = local_ca;
+    } else {
+      spdlog::warn("agent: no --ca-file: the server's certificate is not verified");
+      http.insecure_skip_verify = true;
+    }
+  }
+  auto client = kennel::client::NewHttpClient(http);
+  if (!client.ok()) return Fail(client.status());
+  kennel::agent::AgentOptions with_token = options;
+  with_token.serving_token = http.token;
+  auto agent = kennel::agent::Agent::Start(client->get(), with_token);
+  if (!agent.ok()) return Fail(agent.status());
+  std::printf("Node %s joined %s\n", (*agent)->node_name().c_str(), flags.server.c_str());
+  std::fflush(stdout);
+  int sig = 0;
+  sigwait(&signals, &sig);
+  spdlog::info("signal {}: stopping", sig);
+  (*agent)->Stop();
+  return 0;
+}
+
+kennel::StatusOr<kennel::agent::Isolation> ParseIsolation(const std::string& text) {
+  if (text == "namespaces") return kennel::agent::Isolation::kNamespaces;
+  if (text == "none") return kennel::agent::Isolation::kNone;
+  return kennel::BadRequest("--isolation must be \"namespaces\" or \"none\", got \"" + text + "\"");
 }
 
 int PrintKubeconfig(const std::string& data_dir) {
@@ -54,25 +157,84 @@ int PrintKubeconfig(const std::string& data_dir) {
 
 }  // namespace
 
+void AddAgentFlags(CLI::App* cmd, kennel::agent::AgentOptions& options, std::string& isolation,
+                   std::string& cluster_dns) {
+  cmd->add_option("--node-name", options.node_name, "Node name (default: the hostname)");
+  cmd->add_option("--isolation", isolation, "Pod isolation: namespaces or none")
+      ->capture_default_str();
+  cmd->add_option("--bridge", options.bridge, "Bridge pods attach to (default kennel0)");
+  cmd->add_option("--cluster-dns", cluster_dns, "Cluster DNS server IP for pods' resolv.conf");
+  cmd->add_option("--agent-port", options.serving_port,
+                  "Port of the agent's logs/exec endpoint (0: any free port)")
+      ->capture_default_str();
+}
+
 int main(int argc, char** argv) {
+  // The container shim re-executes this binary; it skips CLI parsing so that
+  // it starts fast and takes its arguments verbatim.
+  if (argc >= 2 && std::string(argv[1]) == "shim")
+    return kennel::agent::RunShim(argc - 2, argv + 2);
+
   CLI::App app{"Kennel: a lightweight orchestrator for stateful workloads"};
   app.require_subcommand(1);
 
   kennel::apiserver::ServerOptions server_options;
+  kennel::controllers::NodeIpamOptions ipam_options;
+  auto add_server_flags = [&](CLI::App* cmd) {
+    cmd->add_option("--cluster-cidr", ipam_options.cluster_cidr,
+                    "Pod addresses: each node gets a /24 of it")
+        ->capture_default_str();
+    cmd->add_option("--data-dir", server_options.data_dir, "Data directory")->capture_default_str();
+    cmd->add_option("--listen", server_options.listen, "HOST:PORT to serve HTTPS on")
+        ->capture_default_str();
+    cmd->add_option("--threads", server_options.threads, "I/O threads (0: one per core but one)")
+        ->capture_default_str();
+  };
   CLI::App* server = app.add_subcommand("server", "Run the API server on the embedded store");
-  server->add_option("--data-dir", server_options.data_dir, "Data directory")
-      ->capture_default_str();
-  server->add_option("--listen", server_options.listen, "HOST:PORT to serve HTTPS on")
-      ->capture_default_str();
-  server->add_option("--threads", server_options.threads, "I/O threads (0: one per core but one)")
-      ->capture_default_str();
+  add_server_flags(server);
+
+  kennel::agent::AgentOptions agent_options;
+  std::string isolation = "namespaces";
+  std::string cluster_dns;
+  CLI::App* up =
+      app.add_subcommand("up", "Run a single-node cluster: API server and agent in one process");
+  add_server_flags(up);
+  AddAgentFlags(up, agent_options, isolation, cluster_dns);
+
+  AgentFlags agent_flags;
+  std::string agent_data_dir = "/var/lib/kennel";
+  CLI::App* agent = app.add_subcommand("agent", "Run a node agent that joins a server");
+  agent->add_option("--server", agent_flags.server, "API server URL (https://HOST:PORT)")
+      ->required();
+  agent->add_option("--token", agent_flags.token, "Bearer token to join with");
+  agent->add_option("--token-file", agent_flags.token_file, "File holding the token");
+  agent->add_option("--ca-file", agent_flags.ca_file,
+                    "CA certificate of the server (default: DATA_DIR/pki/ca.crt if present)");
+  agent->add_option("--data-dir", agent_data_dir, "Data directory")->capture_default_str();
+  AddAgentFlags(agent, agent_options, isolation, cluster_dns);
 
   std::string kubeconfig_dir = "/var/lib/kennel";
   CLI::App* kubeconfig = app.add_subcommand("kubeconfig", "Print the admin kubeconfig");
   kubeconfig->add_option("--data-dir", kubeconfig_dir, "Data directory")->capture_default_str();
 
   CLI11_PARSE(app, argc, argv);
-  if (server->parsed()) return RunServer(server_options);
+  if (server->parsed()) return RunServer(server_options, ipam_options, std::nullopt);
   if (kubeconfig->parsed()) return PrintKubeconfig(kubeconfig_dir);
+  auto iso = ParseIsolation(isolation);
+  if (!iso.ok()) return Fail(iso.status());
+  agent_options.isolation = *iso;
+  agent_options.dns.server_ip = cluster_dns;
+  if (up->parsed()) {
+    agent_options.data_dir = server_options.data_dir;
+    agent_options.stop_pods_on_exit = true;
+    return RunServer(server_options, ipam_options, agent_options);
+  }
+  if (agent->parsed()) {
+    if (agent_flags.token.empty() && agent_flags.token_file.empty()) {
+      return Fail(kennel::BadRequest("kennel agent needs --token or --token-file"));
+    }
+    agent_options.data_dir = agent_data_dir;
+    return RunAgent(agent_flags, agent_options);
+  }
   return 0;
 }

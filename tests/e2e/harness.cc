@@ -179,10 +179,11 @@ TempDir::~TempDir() {
 }
 
 KennelServer::KennelServer(std::string data_dir, std::string listen,
-                           std::vector<std::string> extra_args)
+                           std::vector<std::string> extra_args, std::string command)
     : data_dir_(std::move(data_dir)),
       listen_(std::move(listen)),
-      extra_args_(std::move(extra_args)) {}
+      extra_args_(std::move(extra_args)),
+      command_(std::move(command)) {}
 
 KennelServer::~KennelServer() {
   if (pid_ > 0) Stop();
@@ -196,7 +197,7 @@ bool KennelServer::Start() {
     int fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     dup2(fd, 1);
     dup2(fd, 2);
-    std::vector<std::string> argv = {KENNEL_BINARY, "server",   "--data-dir",
+    std::vector<std::string> argv = {KENNEL_BINARY, command_,   "--data-dir",
                                      data_dir_,     "--listen", listen_};
     argv.insert(argv.end(), extra_args_.begin(), extra_args_.end());
     ExecChild(argv, {});
@@ -229,7 +230,7 @@ int KennelServer::Stop() {
   kill(pid_, SIGTERM);
   int status = 0;
   bool exited =
-      WaitFor([&] { return waitpid(pid_, &status, WNOHANG) == pid_; }, std::chrono::seconds(20));
+      WaitFor([&] { return waitpid(pid_, &status, WNOHANG) == pid_; }, std::chrono::seconds(45));
   if (!exited) {
     kill(pid_, SIGKILL);
     waitpid(pid_, &status, 0);

@@ -65,8 +65,9 @@ class KennelServer {
  public:
   // data_dir must exist; the server listens on 127.0.0.1:0 unless listen is given.
   // extra_args are appended to `kennel server …` (e.g. {"--threads", "2"}).
+  // command is the subcommand: "server", or "up" (server and agent).
   explicit KennelServer(std::string data_dir, std::string listen = "127.0.0.1:0",
-                        std::vector<std::string> extra_args = {});
+                        std::vector<std::string> extra_args = {}, std::string command = "server");
   ~KennelServer();  // stops the process (SIGTERM, then SIGKILL) if running
 
   // Starts and waits until it serves /healthz; false on failure or timeout.
@@ -93,6 +94,7 @@ class KennelServer {
   std::string data_dir_;
   std::string listen_;
   std::vector<std::string> extra_args_;
+  std::string command_;
   pid_t pid_ = -1;
   std::string url_;
 };
