@@ -3,7 +3,7 @@
 // created→Ready as seen by a watch. Prints one line of key=value figures.
 //
 //   kennel_pods_load --kubeconfig K --node N [--count 100] [--rate 10]
-//                    [--namespace default] [--timeout 120]
+//                    [--namespace default] [--timeout 120] [--probe-period 10]
 //
 // rate is pods created per second (0 = all at once): paced creation measures
 // a pod's own start cost; a burst measures the queue.
@@ -36,7 +36,7 @@ double Percentile(std::vector<double> v, double p) {
   return v[std::min(i, v.size() - 1)];
 }
 
-json PodManifest(const std::string& name, const std::string& node) {
+json PodManifest(const std::string& name, const std::string& node, int probe_period) {
   return {{"apiVersion", "v1"},
           {"kind", "Pod"},
           {"metadata", {{"name", name}, {"labels", {{"bench", "pods"}}}}},
@@ -47,7 +47,8 @@ json PodManifest(const std::string& name, const std::string& node) {
              {{{"name", "app"},
                {"image", "host"},
                {"command", {"sleep", "100000"}},
-               {"readinessProbe", {{"exec", {{"command", {"true"}}}}, {"periodSeconds", 1}}}}}}}}};
+               {"readinessProbe",
+                {{"exec", {{"command", {"true"}}}}, {"periodSeconds", probe_period}}}}}}}}};
 }
 
 bool IsReady(const json& pod) {
@@ -62,7 +63,7 @@ bool IsReady(const json& pod) {
 int main(int argc, char** argv) {
   CLI::App app{"Creates pods on a node and measures how fast they run"};
   std::string kubeconfig, node, ns = "default", prefix = "bench";
-  int count = 100, timeout_s = 120;
+  int count = 100, timeout_s = 120, probe_period = 10;
   double rate = 10;
   app.add_option("--kubeconfig", kubeconfig)->required();
   app.add_option("--node", node)->required();
@@ -71,6 +72,9 @@ int main(int argc, char** argv) {
   app.add_option("--namespace", ns)->capture_default_str();
   app.add_option("--prefix", prefix)->capture_default_str();
   app.add_option("--timeout", timeout_s)->capture_default_str();
+  app.add_option("--probe-period", probe_period,
+                 "readiness probe periodSeconds (10: Kubernetes' default)")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   auto options = kennel::client::HttpOptionsFromKubeconfig(kubeconfig);
@@ -133,7 +137,7 @@ int main(int argc, char** argv) {
       std::lock_guard lock(mu);
       times[name].created = Clock::now();
     }
-    auto created = c.Create(kennel::client::kPods, ns, PodManifest(name, node));
+    auto created = c.Create(kennel::client::kPods, ns, PodManifest(name, node, probe_period));
     if (!created.ok()) {
       std::fprintf(stderr, "pods_load: create %s: %s\n", name.c_str(),
                    created.status().ToString().c_str());
