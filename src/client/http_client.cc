@@ -158,8 +158,11 @@ Status Connection::Open(const Endpoint& ep, int timeout_seconds) {
   beast::get_lowest_layer(stream_).socket().set_option(tcp::no_delay(true), ec);
   // SNI is for names only; IP addresses are checked against the IP SANs.
   if (!IsIpAddress(ep.host)) SSL_set_tlsext_host_name(stream_.native_handle(), ep.host.c_str());
-  stream_.set_verify_mode(ssl::verify_peer);
-  stream_.set_verify_callback(ssl::host_name_verification(ep.host));
+  // A context made with insecure_skip_verify says so with its verify mode.
+  if (SSL_CTX_get_verify_mode(SSL_get_SSL_CTX(stream_.native_handle())) != SSL_VERIFY_NONE) {
+    stream_.set_verify_mode(ssl::verify_peer);
+    stream_.set_verify_callback(ssl::host_name_verification(ep.host));
+  }
   ExpiresAfter(timeout_seconds);
   ec = Run(
       [&](auto handler) { stream_.async_handshake(ssl::stream_base::client, std::move(handler)); });

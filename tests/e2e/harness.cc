@@ -159,6 +159,19 @@ void BackgroundProcess::Kill() {
   pid_ = -1;
 }
 
+bool BackgroundProcess::Terminate(std::chrono::milliseconds timeout) {
+  if (pid_ <= 0) return false;
+  kill(pid_, SIGTERM);
+  int status = 0;
+  bool exited = WaitFor([&] { return waitpid(pid_, &status, WNOHANG) == pid_; }, timeout);
+  if (!exited) {
+    kill(pid_, SIGKILL);
+    waitpid(pid_, &status, 0);
+  }
+  pid_ = -1;
+  return exited && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
 bool WaitFor(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
   auto deadline = Clock::now() + timeout;
   while (Clock::now() < deadline) {

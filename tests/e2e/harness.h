@@ -36,6 +36,9 @@ class BackgroundProcess {
   bool WaitForOutput(const std::string& text, std::chrono::milliseconds timeout);
   std::string output();
   void Kill();
+  // SIGTERM, then SIGKILL if it has not exited by the deadline; true when it
+  // exited by itself with status 0.
+  bool Terminate(std::chrono::milliseconds timeout);
 
  private:
   void Reader();
