@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "agent/agent_server.h"
+#include "agent/internal/json_fields.h"
 #include "agent/node_status.h"
 #include "agent/pod_status.h"
 #include "agent/prober.h"
@@ -46,11 +47,7 @@ int64_t NowNs() {
       .count();
 }
 
-std::string Str(const json& obj, const char* key) {
-  if (!obj.is_object()) return "";
-  auto it = obj.find(key);
-  return it != obj.end() && it->is_string() ? it->get<std::string>() : "";
-}
+using internal::Str;
 
 const json& Meta(const json& obj) {
   static const json kEmpty = json::object();

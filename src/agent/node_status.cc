@@ -15,6 +15,8 @@
 #include <sstream>
 #include <thread>
 
+#include "agent/internal/json_fields.h"
+
 namespace kennel::agent {
 namespace {
 
@@ -78,15 +80,7 @@ std::string MilliCpu(int64_t millis) {
 json Condition(const json& previous, const std::string& type, bool status,
                const std::string& reason, const std::string& message, const std::string& now) {
   std::string st = status ? "True" : "False";
-  std::string transition = now;
-  if (previous.is_object() && previous.contains("conditions") &&
-      previous["conditions"].is_array()) {
-    for (const json& c : previous["conditions"]) {
-      if (c.value("type", "") == type && c.value("status", "") == st) {
-        transition = c.value("lastTransitionTime", now);
-      }
-    }
-  }
+  std::string transition = internal::KeptTransitionTime(previous, type, st, now);
   return {{"type", type},
           {"status", st},
           {"reason", reason},

@@ -4,23 +4,15 @@
 #include <map>
 #include <sstream>
 
+#include "agent/internal/json_fields.h"
 #include "api/quantity.h"
 #include "base/base64.h"
 
 namespace kennel::agent {
 namespace {
 
-const json& Field(const json& obj, const char* name) {
-  static const json kNull;
-  if (!obj.is_object()) return kNull;
-  auto it = obj.find(name);
-  return it == obj.end() ? kNull : *it;
-}
-
-std::string Str(const json& obj, const char* name) {
-  const json& v = Field(obj, name);
-  return v.is_string() ? v.get<std::string>() : std::string();
-}
+using internal::Field;
+using internal::Str;
 
 bool Optional(const json& ref) {
   const json& v = Field(ref, "optional");

@@ -2,6 +2,7 @@
 
 #include <ctime>
 
+#include "agent/internal/json_fields.h"
 #include "agent/pod_spec.h"
 
 namespace kennel::agent {
@@ -77,15 +78,7 @@ bool Running(const ObservedContainer& c) {
 json Condition(const json& previous, const std::string& type, bool status,
                const std::string& reason, const std::string& now) {
   std::string st = status ? "True" : "False";
-  std::string transition = now;
-  if (previous.is_object() && previous.contains("conditions") &&
-      previous["conditions"].is_array()) {
-    for (const json& c : previous["conditions"]) {
-      if (c.value("type", "") == type && c.value("status", "") == st) {
-        transition = c.value("lastTransitionTime", now);
-      }
-    }
-  }
+  std::string transition = internal::KeptTransitionTime(previous, type, st, now);
   json c = {{"type", type},
             {"status", st},
             {"lastProbeTime", nullptr},

@@ -19,6 +19,7 @@
 #include <mutex>
 #include <thread>
 
+#include "agent/internal/json_fields.h"
 #include "agent/runtime.h"
 
 namespace kennel::agent {
@@ -30,14 +31,11 @@ namespace http = beast::http;
 namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 
-int IntOr(const json& obj, const char* key, int fallback) {
-  auto it = obj.find(key);
-  return it != obj.end() && it->is_number_integer() ? it->get<int>() : fallback;
-}
+using internal::IntOr;
 
 std::string StrOr(const json& obj, const char* key, const std::string& fallback) {
-  auto it = obj.find(key);
-  return it != obj.end() && it->is_string() ? it->get<std::string>() : fallback;
+  std::string v = internal::Str(obj, key);
+  return v.empty() ? fallback : v;
 }
 
 struct Entry {

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "agent/internal/json_fields.h"
 #include "base/base64.h"
 #include "base/file.h"
 
@@ -15,22 +16,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const json& Field(const json& obj, const char* name) {
-  static const json kNull;
-  if (!obj.is_object()) return kNull;
-  auto it = obj.find(name);
-  return it == obj.end() ? kNull : *it;
-}
-
-std::string Str(const json& obj, const char* name) {
-  const json& v = Field(obj, name);
-  return v.is_string() ? v.get<std::string>() : std::string();
-}
-
-int IntOr(const json& obj, const char* name, int fallback) {
-  const json& v = Field(obj, name);
-  return v.is_number_integer() ? v.get<int>() : fallback;
-}
+using internal::Field;
+using internal::IntOr;
+using internal::Str;
 
 Status MakeDirs(const std::string& path) {
   std::error_code ec;

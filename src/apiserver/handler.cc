@@ -1354,40 +1354,34 @@ asio::awaitable<StatusOr<json>> Handler::Impl::DeleteObject(const api::ResourceI
       if (!st.ok()) co_return st;
     }
     // A namespace first turns Terminating (its contents go in the background,
-    // then the namespace itself, as in Kubernetes); finalizers hold any other
-    // object. Either way the object is only marked now.
+    // then the namespace itself, as in Kubernetes); a pod on a node waits for
+    // its agent; finalizers hold any other object. Each is only marked now.
     const bool is_namespace = info.kind == "Namespace";
     std::optional<int64_t> grace;
     if (info.kind == "Pod" && info.group.empty()) grace = PodGracePeriod(*current, options);
+    // The object as marked for deletion, when it is only marked now.
+    std::optional<json> mark;
     if (grace) {
       // Marked already: only a shorter grace period changes anything.
       if (AwaitsGracefulDeletion(*current) &&
           Metadata(*current)["deletionGracePeriodSeconds"].get<int64_t>() <= *grace) {
         co_return *current;
       }
-      json next = *current;
-      next["metadata"]["deletionTimestamp"] =
+      mark = *current;
+      (*mark)["metadata"]["deletionTimestamp"] =
           Rfc3339(std::chrono::system_clock::now() + std::chrono::seconds(*grace));
-      next["metadata"]["deletionGracePeriodSeconds"] = *grace;
-      auto start_mark = [&](store::WriteCallback done) {
-        store_->Update(kv.key, EncodeForStore(next), kv.mod_revision, std::move(done));
-      };
-      auto marked = co_await AwaitWrite(start_mark);
-      if (!marked.ok()) {
-        if (marked.status().code() == Code::kConflict) continue;
-        co_return marked.status();
-      }
-      next["metadata"]["resourceVersion"] = std::to_string(marked->mod_revision);
-      co_return next;
-    }
-    if (is_namespace || HasFinalizers(*current)) {
+      (*mark)["metadata"]["deletionGracePeriodSeconds"] = *grace;
+    } else if (is_namespace || HasFinalizers(*current)) {
       if (!MetaString(*current, "deletionTimestamp").empty() && !AwaitsGracefulDeletion(*current)) {
         co_return *current;
       }
-      json next = *current;
-      next["metadata"]["deletionTimestamp"] = NowRfc3339();
-      next["metadata"]["deletionGracePeriodSeconds"] = 0;
-      if (is_namespace) next["status"]["phase"] = "Terminating";
+      mark = *current;
+      (*mark)["metadata"]["deletionTimestamp"] = NowRfc3339();
+      (*mark)["metadata"]["deletionGracePeriodSeconds"] = 0;
+      if (is_namespace) (*mark)["status"]["phase"] = "Terminating";
+    }
+    if (mark) {
+      json next = std::move(*mark);
       auto start_mark = [&](store::WriteCallback done) {
         store_->Update(kv.key, EncodeForStore(next), kv.mod_revision, std::move(done));
       };
