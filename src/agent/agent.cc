@@ -1000,7 +1000,9 @@ class AgentImpl : public Agent {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     for (const auto& uid : uids) {
-      if (PodRecord* rec = Record(uid)) ReleasePodResources(*rec);
+      // Records stay: after a restart the pods start again as their next
+      // attempts (counted restarts, logs of the stopped ones kept).
+      if (PodRecord* rec = Record(uid)) ReleasePodResources(*rec, /*keep_containers=*/true);
     }
   }
 

@@ -1,6 +1,7 @@
 // `kennel up` runs pods as real isolated processes: driven with kubectl, checked
 // through the API (status) and what the processes themselves wrote.
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -298,11 +299,18 @@ spec:
     image: host
     command: ["sh", "-c", "trap 'sleep 1; echo bye > /out/sigterm-seen; exit 0' TERM; echo started; while true; do sleep 0.1; done"]
     volumeMounts: [{name: out, mountPath: /out}]
+    lifecycle:
+      postStart:
+        exec: {command: ["sh", "-c", "echo poststart > /out/hooks"]}
+      preStop:
+        exec: {command: ["sh", "-c", "test -f /out/sigterm-seen || echo prestop >> /out/hooks"]}
 )");
   WaitPod("graceful", [](const json& p) { return Phase(p, "Running"); });
   auto r = server_->Kubectl({"delete", "pod", "graceful", "--timeout=30s"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(ReadText(marker), "bye\n");
+  // postStart ran after the start; preStop ran before the SIGTERM.
+  EXPECT_EQ(ReadText(dir_.path() + "/hooks"), "poststart\nprestop\n");
   EXPECT_FALSE(GetPod("graceful").is_object());
 }
 
@@ -328,6 +336,9 @@ spec:
   - name: app
     image: host
     command: ["sh", "-c", "touch /tmp/alive; exec sleep 1000"]
+    startupProbe:
+      exec: {command: ["test", "-f", "/tmp/alive"]}
+      periodSeconds: 1
     readinessProbe:
       exec: {command: ["test", "-f", "/tmp/ready"]}
       periodSeconds: 1
@@ -336,7 +347,10 @@ spec:
       periodSeconds: 1
       failureThreshold: 2
 )");
-  json pod = WaitPod("probed", [](const json& p) { return Phase(p, "Running"); });
+  json pod = WaitPod("probed", [](const json& p) {
+    const json& cs = p["status"]["containerStatuses"];
+    return Phase(p, "Running") && cs.is_array() && !cs.empty() && cs[0].value("started", false);
+  });
   EXPECT_FALSE(Ready(pod)) << pod.dump(2);
   ASSERT_EQ(server_->Kubectl({"exec", "probed", "--", "touch", "/tmp/ready"}).exit_code, 0);
   WaitPod("probed", Ready);
@@ -437,6 +451,35 @@ spec:
   EXPECT_EQ(r.out, "still here\n");
   // And the agent keeps watching over it: a delete still stops it.
   EXPECT_EQ(server_->Kubectl({"delete", "pod", "steady", "--timeout=30s"}).exit_code, 0);
+}
+
+TEST_F(PodsTest, StoppingKennelUpStopsItsPods) {
+  Apply(R"(apiVersion: v1
+kind: Pod
+metadata:
+  name: stopped
+spec:
+  nodeName: NODE
+  terminationGracePeriodSeconds: 2
+  containers:
+  - name: app
+    image: host
+    command: ["sleep", "1000"]
+)");
+  json pod = WaitPod("stopped", [](const json& p) { return Phase(p, "Running"); });
+  std::string state = dir_.path() + "/agent/" + node_ + "/pods/" +
+                      pod["metadata"]["uid"].get<std::string>() + "/containers/app/0/state.json";
+  json st = json::parse(ReadText(state), nullptr, false);
+  ASSERT_TRUE(st.is_object()) << state;
+  int pid = st.value("pid", 0);
+  ASSERT_GT(pid, 0) << st.dump();
+  ASSERT_EQ(kill(pid, 0), 0);
+  EXPECT_EQ(server_->Stop(), 0) << server_->log();
+  server_.reset();
+  // The shim reaps it: no process (nor zombie) of that pid is left.
+  EXPECT_TRUE(WaitFor([&] { return kill(pid, 0) != 0; }, seconds(10)));
+  st = json::parse(ReadText(state), nullptr, false);
+  EXPECT_GT(st.value("finished_at_ns", int64_t{0}), 0) << st.dump();
 }
 
 }  // namespace
