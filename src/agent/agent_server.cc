@@ -537,7 +537,20 @@ asio::awaitable<void> AgentServerImpl::ServeExec(Stream& stream, beast::flat_buf
       err_child = -1, tty_master = -1;
   if (tty) {
     int master = -1, slave = -1;
-    if (::openpty(&master, &slave, nullptr, nullptr, nullptr) != 0) {
+    // The terminal comes from the container's own devpts (its /dev/ptmx), so
+    // that inside it the terminal has a name (`tty` prints /dev/pts/0).
+    ContainerStatus running = InspectContainer(files->state_dir);
+    std::string ptmx = "/proc/" + std::to_string(running.pid) + "/root/dev/ptmx";
+    master = ::open(ptmx.c_str(), O_RDWR | O_NOCTTY | O_CLOEXEC);
+    int unlock = 0;
+    if (master >= 0 && ::ioctl(master, TIOCSPTLCK, &unlock) == 0) {
+      slave = ::ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY);
+    }
+    if (slave < 0) {
+      if (master >= 0) ::close(master);
+      master = -1;
+    }
+    if (master < 0 && ::openpty(&master, &slave, nullptr, nullptr, nullptr) != 0) {
       session->Send(3, ErrorStatus("cannot allocate a terminal").dump());
       session->Finish();
       co_await session->Writer();

@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -221,6 +222,9 @@ void WriteBestEffort(int fd, const char* text) {
     if (::chdir("/") != 0) ::_exit(126);
   }
   if (!internal::InstallFdsAndCloseRest(plan.stdio, 3)) ::_exit(126);
+  // A terminal on stdin (kubectl exec -t) becomes the controlling terminal
+  // of a new session, so that shells get job control and ^C reaches them.
+  if (::isatty(0) == 1 && ::setsid() >= 0) ::ioctl(0, TIOCSCTTY, 0);
   internal::ResetSignalsForExec();
   char message[1024];
   int code = internal::ExecOrExplain(plan.exec, message, sizeof(message));
