@@ -254,6 +254,14 @@ spec:
   r = server_->Kubectl({"exec", "talker", "--", "sh", "-c", "echo oops >&2; exit 3"});
   EXPECT_EQ(r.exit_code, 3) << r.err;
   EXPECT_NE(r.err.find("oops"), std::string::npos) << r.err;
+  // With a terminal (script gives kubectl one): the process gets one too.
+  r = kennel::e2e::Run(
+      {"script", "-qc",
+       "kubectl --kubeconfig " + server_->kubeconfig() + " exec -it talker -- sh -c 'tty; exit 5'",
+       "/dev/null"},
+      "", {"KUBECACHEDIR=" + dir_.path() + "/kubecache-tty"});
+  EXPECT_NE(r.out.find("/dev/pts/0"), std::string::npos) << r.out << r.err;
+  EXPECT_NE(r.out.find("command terminated with exit code 5"), std::string::npos) << r.out;
   // Logs of a container that does not exist: a clear error, nothing else.
   r = server_->Kubectl({"logs", "talker", "-c", "nope"});
   EXPECT_NE(r.exit_code, 0);
