@@ -108,5 +108,40 @@ TEST(AgentTest, WithoutRootItRefusesToStartAndSaysWhatIsMissing) {
   EXPECT_NE(r.err.find("--isolation=none"), std::string::npos) << r.err;
 }
 
+TEST(AgentTest, IsolationNoneRunsPlainHostProcesses) {
+  TempDir dir;
+  const std::string node = "plain-" + std::to_string(getpid());
+  KennelServer up(dir.path(), "127.0.0.1:0", {"--isolation", "none", "--node-name", node}, "up");
+  ASSERT_TRUE(up.Start()) << up.log();
+  std::string manifest = R"yaml(apiVersion: v1
+kind: Pod
+metadata:
+  name: plain
+spec:
+  nodeName: NODE
+  restartPolicy: Never
+  containers:
+  - name: app
+    image: host
+    command: ["sh", "-c", "echo ran as $$(id -u)"]
+)yaml";
+  manifest.replace(manifest.find("NODE"), 4, node);
+  ASSERT_EQ(up.Kubectl({"apply", "-f", "-"}, manifest).exit_code, 0);
+  json pod;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        auto r = up.Kubectl({"get", "pod", "plain", "-o", "json"});
+        pod = r.exit_code == 0 ? json::parse(r.out, nullptr, false) : json();
+        return pod.is_object() && pod["status"].value("phase", "") == "Succeeded";
+      },
+      seconds(30)))
+      << pod.dump(2) << up.log();
+  // No namespaces: the pod has the host's address.
+  EXPECT_EQ(pod["status"]["podIP"], pod["status"]["hostIP"]);
+  auto logs = up.Kubectl({"logs", "plain"});
+  EXPECT_EQ(logs.out, "ran as " + std::to_string(geteuid()) + "\n") << logs.err;
+  EXPECT_EQ(up.Stop(), 0);
+}
+
 }  // namespace
 }  // namespace kennel::e2e
