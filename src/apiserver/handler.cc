@@ -375,6 +375,9 @@ class Handler::Impl {
                                         const api::ResourceInfo& info);
   ApiResponse Get(const ApiRequest& req, const RequestInfo& ri, const api::ResourceInfo& info);
   ApiResponse List(const ApiRequest& req, const RequestInfo& ri, const api::ResourceInfo& info);
+  // POST pods/NAME/binding: the scheduler's one write to a pod's spec.
+  asio::awaitable<ApiResponse> Bind(const ApiRequest& req, const RequestInfo& ri,
+                                    const api::ResourceInfo& info);
   asio::awaitable<ApiResponse> Create(const ApiRequest& req, const RequestInfo& ri,
                                       const api::ResourceInfo& info);
   asio::awaitable<ApiResponse> Update(const ApiRequest& req, const RequestInfo& ri,
@@ -658,6 +661,13 @@ asio::awaitable<ApiResponse> Handler::Impl::Resource(const ApiRequest& req, cons
       (!info.namespaced && !ri.namespace_.empty())) {
     co_return Error(NotFound("the server could not find the requested resource"));
   }
+  if (ri.subresource == "binding" && info.kind == "Pod" && info.group.empty()) {
+    if (ri.verb != "create") {
+      co_return Error(Status(Code::kMethodNotAllowed,
+                             "the server does not allow this method on the requested resource"));
+    }
+    co_return co_await Bind(req, ri, info);
+  }
   if (!ri.subresource.empty()) {
     bool known = (ri.subresource == "status" && info.status_subresource) ||
                  (ri.subresource == "scale" && info.scale_subresource);
@@ -938,6 +948,57 @@ asio::awaitable<ApiResponse> Handler::Impl::Create(const ApiRequest& req, const 
   ApiResponse response = ObjectResponse(201, req, info, *created);
   AddWarnings(response, warnings);
   co_return response;
+}
+
+asio::awaitable<ApiResponse> Handler::Impl::Bind(const ApiRequest& req, const RequestInfo& ri,
+                                                 const api::ResourceInfo& info) {
+  auto body = DecodeBody(req);
+  if (!body.ok()) co_return Error(body.status());
+  const json target = body->value("target", json::object());
+  const std::string node = target.value("name", "");
+  if (node.empty() || target.value("kind", "Node") != "Node") {
+    co_return Error(Invalid("Binding \"" + ri.name + "\" is invalid: target.name: Required value",
+                            {{"FieldValueRequired", "Required value", "target.name"}}));
+  }
+  for (int attempt = 0; attempt < kMaxUpdateAttempts; ++attempt) {
+    store::KeyValue kv;
+    auto pod = ReadObject(info, ri.namespace_, ri.name, &kv);
+    if (!pod.ok()) co_return Error(pod.status());
+    const json spec = pod->value("spec", json::object());
+    if (!spec.value("nodeName", "").empty()) {
+      co_return Error(Conflict("pod " + ri.name + " is already assigned to node \"" +
+                               spec.value("nodeName", "") + "\""));
+    }
+    if (!MetaString(*pod, "deletionTimestamp").empty()) {
+      co_return Error(
+          Conflict("pod " + ri.name + " is being deleted, cannot be assigned to a host"));
+    }
+    json next = *pod;
+    next["spec"]["nodeName"] = node;
+    json conditions = json::array();
+    for (const json& c : next["status"].value("conditions", json::array())) {
+      if (c.value("type", "") != "PodScheduled") conditions.push_back(c);
+    }
+    conditions.push_back({{"type", "PodScheduled"},
+                          {"status", "True"},
+                          {"lastProbeTime", nullptr},
+                          {"lastTransitionTime", NowRfc3339()}});
+    next["status"]["conditions"] = conditions;
+    auto start_write = [&](store::WriteCallback done) {
+      store_->Update(kv.key, EncodeForStore(next), kv.mod_revision, std::move(done));
+    };
+    auto written = co_await AwaitWrite(start_write);
+    if (!written.ok()) {
+      if (written.status().code() == Code::kConflict) continue;
+      co_return Error(written.status());
+    }
+    co_return JsonResponse(201, {{"kind", "Status"},
+                                 {"apiVersion", "v1"},
+                                 {"metadata", json::object()},
+                                 {"status", "Success"},
+                                 {"code", 201}});
+  }
+  co_return Error(ConflictError(info.GroupResource(), ri.name));
 }
 
 // Applies the server's rules for an update to `desired` given `current`: the

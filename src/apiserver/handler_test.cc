@@ -1124,6 +1124,37 @@ TEST_F(HandlerTest, PodsOnANodeAreDeletedGracefullyByTheirAgent) {
   ExpectStatus(Call("GET", pods + "/done"), 404, "NotFound");
 }
 
+TEST_F(HandlerTest, BindingAssignsAPodToANodeOnce) {
+  const std::string pods = "/api/v1/namespaces/default/pods";
+  json pod = {{"apiVersion", "v1"},
+              {"kind", "Pod"},
+              {"metadata", {{"name", "p"}}},
+              {"spec", {{"containers", {{{"name", "c"}, {"image", "host"}}}}}}};
+  ASSERT_EQ(Call("POST", pods, pod.dump()).code, 201);
+  json binding = {{"apiVersion", "v1"},
+                  {"kind", "Binding"},
+                  {"metadata", {{"name", "p"}}},
+                  {"target", {{"apiVersion", "v1"}, {"kind", "Node"}, {"name", "n1"}}}};
+  ApiResponse r = Call("POST", pods + "/p/binding", binding.dump());
+  ASSERT_EQ(r.code, 201) << r.body;
+  EXPECT_EQ(Parse(r)["status"], "Success");
+  json got = MustGet(pods + "/p");
+  EXPECT_EQ(got["spec"]["nodeName"], "n1");
+  ASSERT_TRUE(got["status"]["conditions"].is_array());
+  EXPECT_EQ(got["status"]["conditions"][0]["type"], "PodScheduled");
+  EXPECT_EQ(got["status"]["conditions"][0]["status"], "True");
+  // Once bound, for good.
+  binding["target"]["name"] = "n2";
+  ExpectStatus(Call("POST", pods + "/p/binding", binding.dump()), 409, "Conflict");
+  EXPECT_EQ(MustGet(pods + "/p")["spec"]["nodeName"], "n1");
+  // Bad input changes nothing.
+  binding["target"].erase("name");
+  ExpectStatus(Call("POST", pods + "/q/binding", binding.dump()), 422, "Invalid");
+  binding["target"]["name"] = "n1";
+  ExpectStatus(Call("POST", pods + "/missing/binding", binding.dump()), 404, "NotFound");
+  ExpectStatus(Call("GET", pods + "/p/binding"), 405, "MethodNotAllowed");
+}
+
 TEST_F(HandlerTest, OrphanStripsOwnerReferences) {
   json owner = MustCreate(kStss, StatefulSet("web"));
   json other = MustCreate(kStss, StatefulSet("other"));
