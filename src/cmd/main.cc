@@ -16,6 +16,7 @@
 #include "client/client.h"
 #include "client/in_process.h"
 #include "controllers/nodeipam.h"
+#include "scheduler/scheduler.h"
 
 namespace {
 
@@ -34,6 +35,7 @@ sigset_t BlockStopSignals() {
 struct ControlPlane {
   std::unique_ptr<kennel::client::Client> client;
   std::unique_ptr<kennel::controllers::NodeIpam> node_ipam;
+  std::unique_ptr<kennel::scheduler::Scheduler> scheduler;
 };
 
 kennel::StatusOr<ControlPlane> StartControlPlane(kennel::apiserver::Server& server,
@@ -41,6 +43,7 @@ kennel::StatusOr<ControlPlane> StartControlPlane(kennel::apiserver::Server& serv
   ControlPlane cp;
   cp.client = kennel::client::NewInProcessClient(server.handler(), server.executor());
   ASSIGN_OR_RETURN(cp.node_ipam, kennel::controllers::NodeIpam::Start(cp.client.get(), ipam));
+  ASSIGN_OR_RETURN(cp.scheduler, kennel::scheduler::Scheduler::Start(cp.client.get()));
   return cp;
 }
 
@@ -86,6 +89,7 @@ int RunServer(const kennel::apiserver::ServerOptions& options,
   spdlog::info("signal {}: stopping", sig);
   // The agent first: it stops its pods through the server it still has.
   if (agent) agent->Stop();
+  cp->scheduler.reset();
   cp->node_ipam.reset();
   (*server)->Stop();
   (*server)->Wait();

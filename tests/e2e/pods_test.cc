@@ -490,5 +490,47 @@ spec:
   EXPECT_GT(st.value("finished_at_ns", int64_t{0}), 0) << st.dump();
 }
 
+TEST_F(PodsTest, TheSchedulerPlacesPodsOrSaysWhyNot) {
+  // No nodeName: the scheduler binds it to the only node.
+  auto r = server_->Kubectl(
+      {"run", "hello", "--image=host", "--restart=Never", "--", "sh", "-c", "echo scheduled"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json pod = WaitPod("hello", [](const json& p) { return Phase(p, "Succeeded"); });
+  EXPECT_EQ(pod["spec"]["nodeName"], node_);
+  EXPECT_EQ(Logs(pod, "hello"), "scheduled\n");
+
+  Apply(R"(apiVersion: v1
+kind: Pod
+metadata:
+  name: huge
+spec:
+  containers:
+  - name: app
+    image: host
+    command: ["sleep", "1000"]
+    resources:
+      requests: {cpu: "1000"}
+)");
+  json pending = WaitPod("huge", [](const json& p) {
+    for (const json& c : p["status"].value("conditions", json::array())) {
+      if (c.value("type", "") == "PodScheduled" && c.value("reason", "") == "Unschedulable") {
+        return true;
+      }
+    }
+    return false;
+  });
+  EXPECT_EQ(pending["status"]["phase"], "Pending");
+  EXPECT_FALSE(pending["spec"].contains("nodeName"));
+  bool event_seen = WaitFor(
+      [&] {
+        auto ev = server_->Kubectl(
+            {"get", "events", "--field-selector", "involvedObject.name=huge", "-o", "json"});
+        return ev.exit_code == 0 &&
+               ev.out.find("0/1 nodes are available: 1 Insufficient cpu.") != std::string::npos;
+      },
+      seconds(20));
+  EXPECT_TRUE(event_seen);
+}
+
 }  // namespace
 }  // namespace kennel::e2e
