@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "api/json_access.h"
 #include "api/quantity.h"
 
 namespace kennel::scheduler {
@@ -12,17 +13,8 @@ namespace {
 constexpr int64_t kDefaultMilliCpu = 100;
 constexpr int64_t kDefaultMemory = 200LL << 20;
 
-const json& Field(const json& obj, const char* name) {
-  static const json kNull;
-  if (!obj.is_object()) return kNull;
-  auto it = obj.find(name);
-  return it == obj.end() ? kNull : *it;
-}
-
-std::string Str(const json& obj, const char* name) {
-  const json& v = Field(obj, name);
-  return v.is_string() ? v.get<std::string>() : std::string();
-}
+using api::Field;
+using api::Str;
 
 int64_t Quantity(const json& v, bool milli) {
   if (!v.is_string() && !v.is_number()) return 0;

@@ -2,23 +2,6 @@
 
 namespace kennel::agent::internal {
 
-const json& Field(const json& obj, const char* name) {
-  static const json kNull;
-  if (!obj.is_object()) return kNull;
-  auto it = obj.find(name);
-  return it == obj.end() ? kNull : *it;
-}
-
-std::string Str(const json& obj, const char* name) {
-  const json& v = Field(obj, name);
-  return v.is_string() ? v.get<std::string>() : std::string();
-}
-
-int IntOr(const json& obj, const char* name, int fallback) {
-  const json& v = Field(obj, name);
-  return v.is_number_integer() ? v.get<int>() : fallback;
-}
-
 std::string KeptTransitionTime(const json& previous_status, const std::string& type,
                                const std::string& status, const std::string& now) {
   const json& conditions = Field(previous_status, "conditions");

@@ -1,20 +1,19 @@
-// Reading fields of JSON objects whose shape the API server validated but
-// whose optional parts may be absent: the agent's one way to do it.
+// The agent's JSON helpers: the API layer's field access, and condition
+// transition times kept as Kubernetes keeps them.
 #pragma once
 
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "api/json_access.h"
+
 namespace kennel::agent::internal {
 
 using nlohmann::json;
 
-// obj[name], or a null json when obj is no object or has no such field.
-const json& Field(const json& obj, const char* name);
-// obj[name] as a string, or "" when absent or not a string.
-std::string Str(const json& obj, const char* name);
-// obj[name] as an int, or fallback when absent or not an integer.
-int IntOr(const json& obj, const char* name, int fallback);
+using api::Field;
+using api::IntOr;
+using api::Str;
 
 // The lastTransitionTime for a condition of `type` that now has `status`:
 // kept from the previous status's conditions while the status is unchanged,
