@@ -26,8 +26,13 @@ TEST(AgentTest, JoinsAServerAndRunsItsPods) {
   BackgroundProcess agent(
       {KENNEL_BINARY, "agent", "--server", server.url(), "--token", server.token(), "--node-name",
        node, "--data-dir", agent_dir.path(), "--bridge", bridge},
-      {});
-  ASSERT_TRUE(agent.WaitForOutput("joined", seconds(30))) << agent.output() << server.log();
+      {}, /*merge_stderr=*/true);
+  if (!agent.WaitForOutput("joined", seconds(30))) {
+    if (agent.output().find("cannot isolate pods") != std::string::npos) {
+      GTEST_SKIP() << agent.output();
+    }
+    FAIL() << agent.output() << server.log();
+  }
 
   auto get = [&](const std::vector<std::string>& args) {
     auto r = server.Kubectl(args);

@@ -112,7 +112,7 @@ RunResult Run(const std::vector<std::string>& argv, const std::string& stdin_dat
 }
 
 BackgroundProcess::BackgroundProcess(const std::vector<std::string>& argv,
-                                     const std::vector<std::string>& env) {
+                                     const std::vector<std::string>& env, bool merge_stderr) {
   int out_pipe[2];
   if (pipe2(out_pipe, O_CLOEXEC)) return;
   pid_ = fork();
@@ -120,7 +120,7 @@ BackgroundProcess::BackgroundProcess(const std::vector<std::string>& argv,
     dup2(out_pipe[1], 1);
     int devnull = open("/dev/null", O_RDWR);
     dup2(devnull, 0);
-    dup2(devnull, 2);
+    dup2(merge_stderr ? out_pipe[1] : devnull, 2);
     ExecChild(argv, env);
   }
   close(out_pipe[1]);

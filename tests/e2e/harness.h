@@ -30,7 +30,9 @@ RunResult Run(const std::vector<std::string>& argv, const std::string& stdin_dat
 // for clients that stream (kubectl get -w). The destructor kills it.
 class BackgroundProcess {
  public:
-  BackgroundProcess(const std::vector<std::string>& argv, const std::vector<std::string>& env);
+  // merge_stderr: collect stderr with stdout (else it goes to /dev/null).
+  BackgroundProcess(const std::vector<std::string>& argv, const std::vector<std::string>& env,
+                    bool merge_stderr = false);
   ~BackgroundProcess();
   // Waits until stdout contains text; false at the deadline.
   bool WaitForOutput(const std::string& text, std::chrono::milliseconds timeout);

@@ -37,7 +37,14 @@ class PodsTest : public ::testing::Test {
         std::vector<std::string>{"--bridge", bridge_, "--node-name", node_, "--cluster-cidr",
                                  "10." + std::to_string(n) + ".0.0/16"},
         "up");
-    ASSERT_TRUE(server_->Start()) << server_->log();
+    if (!server_->Start()) {
+      // A machine that cannot isolate pods (no cgroup controllers, no
+      // overlayfs, …): the agent says so and refuses, which is its contract.
+      if (server_->log().find("cannot isolate pods") != std::string::npos) {
+        GTEST_SKIP() << server_->log();
+      }
+      FAIL() << server_->log();
+    }
     ASSERT_TRUE(WaitFor(
         [&] {
           auto r = server_->Kubectl({"get", "node", node_, "-o",
