@@ -184,7 +184,11 @@ class AgentImpl : public Agent {
     if (exits_.joinable()) exits_.join();
     if (epoll_fd_ >= 0) ::close(epoll_fd_);
     epoll_fd_ = -1;
-    if (options_.stop_pods_on_exit) StopAllPods();
+    if (options_.stop_pods_on_exit) {
+      StopAllPods();
+      // The node's own cgroup, empty now, goes too.
+      RemoveCgroup("kennel/" + options_.node_name).IgnoreError();
+    }
     if (prober_) prober_->Stop();
     if (server_) server_->Stop();
   }
