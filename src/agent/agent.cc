@@ -22,6 +22,7 @@
 #include "agent/prober.h"
 #include "agent/volumes.h"
 #include "base/file.h"
+#include "base/time.h"
 #include "client/informer.h"
 #include "client/workqueue.h"
 
@@ -41,12 +42,6 @@ constexpr int64_t kBackoffResetSeconds = 600;
 // before the agent counts it as ended: the shim writes the exit just after.
 constexpr auto kVanishedGrace = std::chrono::seconds(5);
 
-int64_t NowNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 using internal::Str;
 
 const json& Meta(const json& obj) {
@@ -57,13 +52,6 @@ const json& Meta(const json& obj) {
 
 std::string PodKey(const json& pod) {
   return Str(Meta(pod), "namespace") + "/" + Str(Meta(pod), "name");
-}
-
-// "2026-01-02T03:04:05Z" → ns since the epoch; 0 when unparsable.
-int64_t ParseRfc3339Ns(const std::string& text) {
-  std::tm tm{};
-  if (strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &tm) == nullptr) return 0;
-  return static_cast<int64_t>(timegm(&tm)) * 1'000'000'000;
 }
 
 std::chrono::milliseconds MillisCeil(int64_t ns) {
@@ -257,7 +245,7 @@ class AgentImpl : public Agent {
                   {"spec",
                    {{"holderIdentity", options_.node_name},
                     {"leaseDurationSeconds", options_.lease_duration_seconds},
-                    {"renewTime", MicroTimeNow()}}}};
+                    {"renewTime", NowRfc3339(TimePrecision::kMicros)}}}};
     auto current = client_->Get(client::kLeases, "kube-node-lease", options_.node_name);
     if (!current.ok()) {
       if (current.status().code() != Code::kNotFound) return current.status();
@@ -473,7 +461,7 @@ class AgentImpl : public Agent {
       rec.uid = uid;
       rec.key = PodKey(pod);
       rec.dir = dir_ + "/pods/" + uid;
-      if (rec.start_time.empty()) rec.start_time = TimeNow();
+      if (rec.start_time.empty()) rec.start_time = NowRfc3339();
       std::error_code ec;
       fs::create_directories(rec.dir, ec);
       json meta = {{"key", rec.key}, {"startTime", rec.start_time}, {"grace", rec.grace_seconds}};
@@ -522,7 +510,7 @@ class AgentImpl : public Agent {
       }
       s.state = ContainerStatus::State::kExited;
       s.exit_code = 137;
-      if (s.finished_at_ns == 0) s.finished_at_ns = NowNs();
+      if (s.finished_at_ns == 0) s.finished_at_ns = WallNowNs();
       if (s.message.empty()) s.message = "container process vanished without a recorded exit";
       return s;
     }
@@ -704,7 +692,7 @@ class AgentImpl : public Agent {
       if (cr.restart_not_before_ns == 0 && cr.backoff_seconds > 0) {
         cr.restart_not_before_ns = ended.finished_at_ns + cr.backoff_seconds * 1'000'000'000;
       }
-      int64_t now = NowNs();
+      int64_t now = WallNowNs();
       if (now < cr.restart_not_before_ns) {
         oc.waiting_reason = "CrashLoopBackOff";
         oc.waiting_message = "back-off " + std::to_string(cr.backoff_seconds) +
@@ -766,14 +754,15 @@ class AgentImpl : public Agent {
     oc.ready = oc.started && probes.ready && !cr.kill_deadline_ns;
     if (!cr.kill_deadline_ns && (!probes.live || post_start == 2)) {
       int64_t grace = pod["spec"].value("terminationGracePeriodSeconds", int64_t{30});
-      cr.kill_deadline_ns = NowNs() + grace * 1'000'000'000;
+      cr.kill_deadline_ns = WallNowNs() + grace * 1'000'000'000;
       cr.kill_message = post_start == 2 ? "FailedPostStartHook" : probes.message;
       spdlog::info("agent: pod {} container {}: {}, will be restarted", rec.key, name,
                    cr.kill_message);
       SignalContainer(target.state_dir, SIGTERM).IgnoreError();
     }
     if (cr.kill_deadline_ns) {
-      if (NowNs() >= *cr.kill_deadline_ns) SignalContainer(target.state_dir, SIGKILL).IgnoreError();
+      if (WallNowNs() >= *cr.kill_deadline_ns)
+        SignalContainer(target.state_dir, SIGKILL).IgnoreError();
       queue_.AddAfter(rec.key, std::chrono::milliseconds(200));
     }
   }
@@ -836,7 +825,7 @@ class AgentImpl : public Agent {
 
   void PublishStatus(PodRecord& rec, const json& pod, const ObservedPod& observed) {
     json previous = pod.value("status", json::object());
-    json status = PodStatus(pod, observed, previous, TimeNow());
+    json status = PodStatus(pod, observed, previous, NowRfc3339());
     if (status == previous || status == rec.last_status) return;
     json patch = {{"status", status}};
     // A merge patch replaces lists whole and leaves fields we do not own.
@@ -875,7 +864,7 @@ class AgentImpl : public Agent {
   // none runs any more.
   bool StopContainers(PodRecord& rec, int64_t deadline_ns, const json* pod = nullptr) {
     bool all_stopped = true;
-    const bool kill = NowNs() >= deadline_ns;
+    const bool kill = WallNowNs() >= deadline_ns;
     for (auto& [name, cr] : rec.containers) {
       if (cr.attempt < 0) continue;
       std::string state_dir = StateDir(rec, name, cr.attempt);
@@ -897,7 +886,7 @@ class AgentImpl : public Agent {
           cr.pre_stop_done = done;
           std::string key = rec.key;
           int timeout_s =
-              static_cast<int>(std::max<int64_t>(1, (deadline_ns - NowNs()) / 1'000'000'000));
+              static_cast<int>(std::max<int64_t>(1, (deadline_ns - WallNowNs()) / 1'000'000'000));
           prober_->RunHook(Target(rec, *spec, cr.attempt), (*spec)["lifecycle"]["preStop"],
                            timeout_s, [this, done, key](Status st) {
                              if (!st.ok()) {
@@ -949,7 +938,7 @@ class AgentImpl : public Agent {
     if (rec == nullptr) return true;
     if (!rec->kill_deadline_ns) {
       int64_t grace = grace_from_spec ? rec->grace_seconds : 0;
-      rec->kill_deadline_ns = NowNs() + grace * 1'000'000'000;
+      rec->kill_deadline_ns = WallNowNs() + grace * 1'000'000'000;
     }
     if (!StopContainers(*rec, *rec->kill_deadline_ns)) return false;
     ReleasePodResources(*rec);
@@ -959,9 +948,9 @@ class AgentImpl : public Agent {
   // The pod is marked for deletion: stop it within its grace period, then
   // delete it for good (grace 0, only this very pod: uid precondition).
   void FinishDeletion(PodRecord& rec, const json& pod) {
-    int64_t deadline = ParseRfc3339Ns(Str(Meta(pod), "deletionTimestamp"));
+    int64_t deadline = ParseRfc3339(Str(Meta(pod), "deletionTimestamp"));
     if (!StopContainers(rec, deadline, &pod)) {
-      int64_t wait_ns = std::max<int64_t>(deadline - NowNs(), 0);
+      int64_t wait_ns = std::max<int64_t>(deadline - WallNowNs(), 0);
       queue_.AddAfter(rec.key, MillisCeil(std::min<int64_t>(wait_ns + 1'000'000, 1'000'000'000)));
       return;
     }
@@ -987,11 +976,11 @@ class AgentImpl : public Agent {
       std::lock_guard lock(records_mu_);
       for (const auto& [uid, rec] : records_) uids.push_back(uid);
     }
-    const int64_t give_up = NowNs() + int64_t{30'000'000'000};
+    const int64_t give_up = WallNowNs() + int64_t{30'000'000'000};
     for (const auto& uid : uids) {
       PodRecord* rec = Record(uid);
       if (rec) {
-        rec->kill_deadline_ns = std::min(give_up, NowNs() + rec->grace_seconds * 1'000'000'000);
+        rec->kill_deadline_ns = std::min(give_up, WallNowNs() + rec->grace_seconds * 1'000'000'000);
       }
     }
     for (;;) {
@@ -1000,7 +989,7 @@ class AgentImpl : public Agent {
         PodRecord* rec = Record(uid);
         if (rec && !StopContainers(*rec, *rec->kill_deadline_ns)) all = false;
       }
-      if (all || NowNs() > give_up + int64_t{5'000'000'000}) break;
+      if (all || WallNowNs() > give_up + int64_t{5'000'000'000}) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     for (const auto& uid : uids) {

@@ -30,6 +30,7 @@
 #include "apiserver/pki.h"
 #include "apiserver/request_info.h"
 #include "base/file.h"
+#include "base/time.h"
 
 namespace kennel::agent {
 namespace {
@@ -45,24 +46,6 @@ using nlohmann::json;
 using Request = http::request<http::string_body>;
 
 constexpr auto kFollowPoll = std::chrono::milliseconds(100);
-
-// "2024-01-01T00:00:00.123456789Z" → ns since the epoch (0 if unparsable).
-int64_t ParseRfc3339NanoToNs(const std::string& text) {
-  std::tm tm{};
-  const char* rest = strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
-  if (rest == nullptr) return 0;
-  int64_t ns = static_cast<int64_t>(timegm(&tm)) * 1'000'000'000;
-  if (*rest == '.') {
-    int64_t frac = 0;
-    int digits = 0;
-    for (++rest; *rest >= '0' && *rest <= '9'; ++rest, ++digits) {
-      if (digits < 9) frac = frac * 10 + (*rest - '0');
-    }
-    for (; digits < 9; ++digits) frac *= 10;
-    ns += frac;
-  }
-  return ns;
-}
 
 std::string Query(const apiserver::Query& q, const std::string& key) {
   return apiserver::QueryValue(q, key);
@@ -289,7 +272,7 @@ class AgentServerImpl : public AgentServer {
       since_ns = (static_cast<int64_t>(std::time(nullptr)) - since) * 1'000'000'000;
     }
     std::string since_time = Query(query, "sinceTime");
-    if (!since_time.empty()) since_ns = ParseRfc3339NanoToNs(since_time);
+    if (!since_time.empty()) since_ns = ParseRfc3339(since_time);
 
     http::response<http::empty_body> res{http::status::ok, 11};
     res.set(http::field::content_type, "text/plain");
@@ -655,7 +638,7 @@ std::string RenderCriLog(const std::string& cri, bool timestamps, int64_t since_
     if (pending.empty()) pending_ts = ts;
     pending += record.substr(c + 1);
     if (partial) continue;
-    if (since_ns == 0 || ParseRfc3339NanoToNs(pending_ts) >= since_ns) {
+    if (since_ns == 0 || ParseRfc3339(pending_ts) >= since_ns) {
       lines.push_back((timestamps ? pending_ts + " " : std::string()) + pending + "\n");
     }
     pending.clear();

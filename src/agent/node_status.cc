@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "agent/internal/json_fields.h"
+#include "base/time.h"
 
 namespace kennel::agent {
 namespace {
@@ -53,23 +54,6 @@ std::string OsImage() {
   return "Linux";
 }
 
-std::string Rfc3339(std::chrono::system_clock::time_point t, bool micros) {
-  auto secs = std::chrono::time_point_cast<std::chrono::seconds>(t);
-  std::time_t tt = std::chrono::system_clock::to_time_t(secs);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-  std::string out = buf;
-  if (micros) {
-    auto us = std::chrono::duration_cast<std::chrono::microseconds>(t - secs).count();
-    char frac[16];
-    std::snprintf(frac, sizeof(frac), ".%06lld", static_cast<long long>(us));
-    out += frac;
-  }
-  return out + "Z";
-}
-
 std::string Quantity(int64_t bytes) { return std::to_string(bytes); }
 
 std::string MilliCpu(int64_t millis) {
@@ -90,9 +74,6 @@ json Condition(const json& previous, const std::string& type, bool status,
 }
 
 }  // namespace
-
-std::string MicroTimeNow() { return Rfc3339(std::chrono::system_clock::now(), true); }
-std::string TimeNow() { return Rfc3339(std::chrono::system_clock::now(), false); }
 
 std::string DefaultNodeName() {
   char buf[256] = {};
@@ -148,7 +129,7 @@ MachineFacts ReadMachineFacts(const std::string& data_dir) {
 }
 
 json NodeStatus(const MachineFacts& f, const json& previous, int max_pods, int agent_port) {
-  const std::string now = TimeNow();
+  const std::string now = NowRfc3339();
   json capacity = {{"cpu", MilliCpu(f.cpu_millis)},
                    {"memory", Quantity(f.memory_bytes)},
                    {"pods", std::to_string(max_pods)},

@@ -40,9 +40,4 @@ std::string PrimaryHostIp();
 // previous (the Node's current status, or null), nodeInfo, daemonEndpoints.
 json NodeStatus(const MachineFacts& facts, const json& previous, int max_pods, int agent_port);
 
-// RFC 3339 with microseconds, as Lease renewTime (MicroTime) wants.
-std::string MicroTimeNow();
-// RFC 3339 with seconds, as the rest of the API does.
-std::string TimeNow();
-
 }  // namespace kennel::agent

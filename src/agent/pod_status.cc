@@ -4,6 +4,7 @@
 
 #include "agent/internal/json_fields.h"
 #include "agent/pod_spec.h"
+#include "base/time.h"
 
 namespace kennel::agent {
 namespace {
@@ -14,12 +15,12 @@ std::string ContainerId(const std::string& uid, const std::string& name, int att
 
 json StateJson(const ContainerStatus& s, const std::string& id) {
   if (s.state == ContainerStatus::State::kRunning) {
-    return {{"running", {{"startedAt", Rfc3339FromNs(s.started_at_ns)}}}};
+    return {{"running", {{"startedAt", FormatRfc3339(s.started_at_ns)}}}};
   }
   json t = {{"exitCode", s.exit_code},
             {"reason", TerminatedReason(s)},
-            {"startedAt", s.started_at_ns ? json(Rfc3339FromNs(s.started_at_ns)) : json(nullptr)},
-            {"finishedAt", Rfc3339FromNs(s.finished_at_ns)},
+            {"startedAt", s.started_at_ns ? json(FormatRfc3339(s.started_at_ns)) : json(nullptr)},
+            {"finishedAt", FormatRfc3339(s.finished_at_ns)},
             {"containerID", id}};
   if (s.signal != 0) t["signal"] = s.signal;
   if (!s.message.empty()) t["message"] = s.message;
@@ -114,15 +115,6 @@ std::string QosClass(const json& spec) {
 }
 
 }  // namespace
-
-std::string Rfc3339FromNs(int64_t ns) {
-  std::time_t secs = static_cast<std::time_t>(ns / 1'000'000'000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 std::string TerminatedReason(const ContainerStatus& s) {
   if (s.oom_killed) return "OOMKilled";

@@ -37,9 +37,6 @@ struct ObservedPod {
   std::string failure_message;  // pod-level: why it cannot run at all
 };
 
-// The RFC 3339 form of a wall-clock time in nanoseconds.
-std::string Rfc3339FromNs(int64_t ns);
-
 // "Completed", "Error", "OOMKilled" etc. for a finished container.
 std::string TerminatedReason(const ContainerStatus& s);
 

@@ -30,6 +30,7 @@
 #include "agent/internal/rootfs.h"
 #include "agent/internal/sys.h"
 #include "agent/runtime.h"
+#include "base/time.h"
 
 namespace kennel::agent {
 namespace {
@@ -110,7 +111,7 @@ int Shim::Run() {
   state_.status = ContainerState::kRunning;
   state_.pid = pid_;
   state_.start_ticks = internal::ProcStartTicks(pid_);
-  state_.started_at_ns = internal::WallNowNs();
+  state_.started_at_ns = WallNowNs();
   if (Status st = WriteState(); !st.ok()) Log(st.ToString());
   Report();
   Supervise();
@@ -301,7 +302,7 @@ void Shim::Supervise() {
       // /proc) stays valid until state.json says it exited.
       if (::waitid(P_PID, pid_, &exit_info_, WEXITED | WNOWAIT) == 0) {
         exited_ = true;
-        state_.finished_at_ns = internal::WallNowNs();
+        state_.finished_at_ns = WallNowNs();
         // Whatever the main process left behind (kNone has no PID namespace
         // to end them) must not keep the pipes open.
         if (cgroups_) internal::KillCgroupProcesses(*cgroups_, cgroup_path_);
@@ -312,7 +313,7 @@ void Shim::Supervise() {
   if (!exited_) {
     // No pidfd (Linux < 5.3): the pipes closed, so the process is ending.
     if (::waitid(P_PID, pid_, &exit_info_, WEXITED | WNOWAIT) == 0) exited_ = true;
-    state_.finished_at_ns = internal::WallNowNs();
+    state_.finished_at_ns = WallNowNs();
   }
   for (int i = 0; i < 2; ++i) {
     if (out_[i].valid()) log_.Finish(static_cast<CriLogWriter::Stream>(i));
@@ -344,7 +345,7 @@ void Shim::RecordStartFailure(int code, const std::string& message) {
   state_.status = ContainerState::kExited;
   state_.exit_code = code;
   state_.message = message;
-  state_.finished_at_ns = internal::WallNowNs();
+  state_.finished_at_ns = WallNowNs();
   if (cgroups_) {
     internal::RemoveCgroupDirs(*cgroups_, cgroup_path_, kCgroupRemovalPatience).IgnoreError();
   }

@@ -28,6 +28,7 @@
 #include "apiserver/object_cache.h"
 #include "apiserver/objects.h"
 #include "base/base64.h"
+#include "base/time.h"
 
 namespace kennel::apiserver {
 namespace {
@@ -1430,7 +1431,7 @@ asio::awaitable<StatusOr<json>> Handler::Impl::DeleteObject(const api::ResourceI
       }
       mark = *current;
       (*mark)["metadata"]["deletionTimestamp"] =
-          Rfc3339(std::chrono::system_clock::now() + std::chrono::seconds(*grace));
+          FormatRfc3339(std::chrono::system_clock::now() + std::chrono::seconds(*grace));
       (*mark)["metadata"]["deletionGracePeriodSeconds"] = *grace;
     } else if (is_namespace || HasFinalizers(*current)) {
       if (!MetaString(*current, "deletionTimestamp").empty() && !AwaitsGracefulDeletion(*current)) {

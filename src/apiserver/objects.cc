@@ -1,6 +1,5 @@
 #include "apiserver/objects.h"
 
-#include <ctime>
 #include <random>
 
 namespace kennel::apiserver {
@@ -111,17 +110,6 @@ std::string StoredText::WithResourceVersion(int64_t revision) const {
   out += tail_;
   return out;
 }
-
-std::string Rfc3339(std::chrono::system_clock::time_point t) {
-  std::time_t secs = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
-std::string NowRfc3339() { return Rfc3339(std::chrono::system_clock::now()); }
 
 namespace {
 std::mt19937_64& Rng() {

@@ -2,7 +2,6 @@
 // metadata the server owns (uid, timestamps, resourceVersion).
 #pragma once
 
-#include <chrono>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -45,9 +44,6 @@ class StoredText {
   bool tail_has_member_ = false;  // metadata members after the key
 };
 
-// "2026-11-22T09:05:00Z" (RFC 3339, seconds, UTC) as Kubernetes writes times.
-std::string Rfc3339(std::chrono::system_clock::time_point t);
-std::string NowRfc3339();
 // A random RFC 4122 version 4 UUID.
 std::string NewUid();
 // Five characters from Kubernetes' generateName alphabet (no vowels, no 0/1/3).

@@ -9,6 +9,7 @@
 #include <set>
 #include <thread>
 
+#include "base/time.h"
 #include "client/informer.h"
 #include "client/workqueue.h"
 #include "scheduler/framework.h"
@@ -37,15 +38,6 @@ bool Unassigned(const json& pod) {
 bool Terminal(const json& pod) {
   std::string phase = Str(pod, "status", "phase");
   return phase == "Succeeded" || phase == "Failed";
-}
-
-std::string Now() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
 }
 
 class SchedulerImpl : public Scheduler {
@@ -207,7 +199,7 @@ class SchedulerImpl : public Scheduler {
                           {"reason", "Unschedulable"},
                           {"message", message},
                           {"lastProbeTime", nullptr},
-                          {"lastTransitionTime", Now()}});
+                          {"lastTransitionTime", NowRfc3339()}});
     json patch = {{"status", {{"phase", "Pending"}, {"conditions", conditions}}}};
     auto st = client_->Patch(client::kPods, ns, name, client::PatchType::kMerge, patch, "status");
     if (!st.ok()) spdlog::warn("scheduler: status of {}: {}", key, st.status().ToString());
@@ -225,8 +217,8 @@ class SchedulerImpl : public Scheduler {
                   {"type", "Warning"},
                   {"source", {{"component", "default-scheduler"}}},
                   {"reportingComponent", "default-scheduler"},
-                  {"firstTimestamp", Now()},
-                  {"lastTimestamp", Now()},
+                  {"firstTimestamp", NowRfc3339()},
+                  {"lastTimestamp", NowRfc3339()},
                   {"count", 1}};
     auto ev = client_->Create(client::kEvents, ns, event);
     if (!ev.ok()) spdlog::warn("scheduler: event for {}: {}", key, ev.status().ToString());

@@ -7,18 +7,9 @@
 #include <cstdio>
 #include <ctime>
 
-namespace kennel::agent::internal {
+#include "base/time.h"
 
-std::string FormatRfc3339Nano(int64_t unix_ns) {
-  time_t secs = static_cast<time_t>(unix_ns / 1000000000);
-  long nanos = static_cast<long>(unix_ns % 1000000000);
-  struct tm tm;
-  ::gmtime_r(&secs, &tm);
-  char buf[64];
-  size_t n = std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-  std::snprintf(buf + n, sizeof(buf) - n, ".%09ldZ", nanos);
-  return buf;
-}
+namespace kennel::agent::internal {
 
 CriLogWriter::CriLogWriter(std::string path, int64_t max_bytes)
     : path_(std::move(path)), max_bytes_(max_bytes), clock_(WallNowNs) {}
@@ -62,7 +53,7 @@ void CriLogWriter::Finish(Stream stream) {
 }
 
 void CriLogWriter::WriteRecord(Stream stream, std::string_view content, bool partial) {
-  std::string record = FormatRfc3339Nano(clock_());
+  std::string record = FormatRfc3339(clock_(), TimePrecision::kNanos);
   record += stream == kStdout ? " stdout " : " stderr ";
   record += partial ? "P " : "F ";
   record.append(content);

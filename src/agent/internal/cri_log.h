@@ -18,9 +18,6 @@
 
 namespace kennel::agent::internal {
 
-// "2024-01-01T00:00:00.123456789Z" for a wall-clock time in ns.
-std::string FormatRfc3339Nano(int64_t unix_ns);
-
 class CriLogWriter {
  public:
   enum Stream { kStdout = 0, kStderr = 1 };

@@ -163,12 +163,6 @@ bool IsMountPoint(const std::string& path) {
   return false;
 }
 
-int64_t WallNowNs() {
-  struct timespec ts;
-  ::clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
-}
-
 uint64_t ProcStartTicks(pid_t pid) {
   if (pid <= 0) return 0;
   auto stat = ReadSmallFile("/proc/" + std::to_string(pid) + "/stat");

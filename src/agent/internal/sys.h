@@ -74,8 +74,6 @@ std::vector<std::string> MountPointsUnder(const std::string& path);
 // included, which st_dev cannot tell).
 bool IsMountPoint(const std::string& path);
 
-int64_t WallNowNs();
-
 // The start time of pid in clock ticks since boot (field 22 of
 // /proc/<pid>/stat), or 0 if there is no such process. A pid with a different
 // start time is another process that reused the number.
