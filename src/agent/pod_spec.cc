@@ -29,47 +29,6 @@ bool ValidEnvName(const std::string& name) {
   });
 }
 
-// The string values of a ConfigMap (data and binaryData) or a Secret (data).
-StatusOr<std::map<std::string, std::string>> ObjectValues(const std::string& kind,
-                                                          const json& obj) {
-  std::map<std::string, std::string> values;
-  const json& data = Field(obj, "data");
-  if (data.is_object()) {
-    for (auto it = data.begin(); it != data.end(); ++it) {
-      if (!it->is_string()) continue;
-      if (kind == "Secret") {
-        // A Secret's data is base64 (stringData never reaches storage).
-        ASSIGN_OR_RETURN(values[it.key()], Base64Decode(it->get<std::string>()));
-      } else {
-        values[it.key()] = it->get<std::string>();
-      }
-    }
-  }
-  return values;
-}
-
-// The values of the object a configMapKeyRef/secretKeyRef/…Ref names.
-// nullopt when it is missing and optional.
-StatusOr<std::optional<std::map<std::string, std::string>>> RefValues(const std::string& kind,
-                                                                      const json& ref,
-                                                                      const std::string& ns,
-                                                                      const ObjectGetter& get) {
-  std::string name = Str(ref, "name");
-  auto obj = get(kind, ns, name);
-  if (!obj.ok()) {
-    if (obj.status().code() == Code::kNotFound && Optional(ref)) {
-      return std::optional<std::map<std::string, std::string>>();
-    }
-    if (obj.status().code() == Code::kNotFound) {
-      return NotFound(kind.substr(0, 1) == "C" ? "configmap \"" + name + "\" not found"
-                                               : "secret \"" + name + "\" not found");
-    }
-    return obj.status();
-  }
-  ASSIGN_OR_RETURN(auto values, ObjectValues(kind, *obj));
-  return std::optional<std::map<std::string, std::string>>(std::move(values));
-}
-
 void SetEnv(std::vector<std::string>& env, const std::string& name, const std::string& value) {
   std::string prefix = name + "=";
   for (auto& e : env) {
@@ -93,7 +52,8 @@ StatusOr<std::optional<std::string>> EnvValueFrom(const json& pod, const json& f
     const json& ref = Field(from, kind);
     if (!ref.is_object()) continue;
     std::string k = std::string(kind) == "configMapKeyRef" ? "ConfigMap" : "Secret";
-    ASSIGN_OR_RETURN(auto values, RefValues(k, ref, ns, get));
+    ASSIGN_OR_RETURN(auto values, ReferencedData(k, ns, Str(ref, "name"), Optional(ref),
+                                                 /*with_binary=*/false, get));
     if (!values) return std::optional<std::string>();
     auto it = values->find(Str(ref, "key"));
     if (it == values->end()) {
@@ -111,6 +71,35 @@ StatusOr<std::optional<std::string>> EnvValueFrom(const json& pod, const json& f
 }
 
 }  // namespace
+
+StatusOr<std::optional<std::map<std::string, std::string>>> ReferencedData(
+    const std::string& kind, const std::string& ns, const std::string& name, bool optional,
+    bool with_binary, const ObjectGetter& get) {
+  using Values = std::map<std::string, std::string>;
+  auto obj = get(kind, ns, name);
+  if (!obj.ok()) {
+    if (obj.status().code() != Code::kNotFound) return obj.status();
+    if (optional) return std::optional<Values>();
+    return NotFound((kind == "Secret" ? "secret \"" : "configmap \"") + name + "\" not found");
+  }
+  Values values;
+  for (const char* field : {"data", "binaryData"}) {
+    const bool binary = std::string(field) == "binaryData";
+    if (binary && !with_binary) continue;
+    const json& data = Field(*obj, field);
+    if (!data.is_object()) continue;
+    for (auto it = data.begin(); it != data.end(); ++it) {
+      if (!it->is_string()) continue;
+      if (kind == "Secret" || binary) {
+        // stringData never reaches storage: a Secret's values are base64.
+        ASSIGN_OR_RETURN(values[it.key()], Base64Decode(it->get<std::string>()));
+      } else {
+        values[it.key()] = it->get<std::string>();
+      }
+    }
+  }
+  return std::optional<Values>(std::move(values));
+}
 
 std::string ExpandVars(const std::string& in, const std::vector<std::string>& env) {
   std::string out;
@@ -181,7 +170,8 @@ StatusOr<std::vector<std::string>> ResolveEnv(const json& pod, const json& conta
         const json& ref = Field(src, kind);
         if (!ref.is_object()) continue;
         std::string k = std::string(kind) == "configMapRef" ? "ConfigMap" : "Secret";
-        ASSIGN_OR_RETURN(auto values, RefValues(k, ref, ns, get));
+        ASSIGN_OR_RETURN(auto values, ReferencedData(k, ns, Str(ref, "name"), Optional(ref),
+                                                     /*with_binary=*/false, get));
         if (!values) continue;
         for (const auto& [key, value] : *values) {
           if (ValidEnvName(prefix + key)) SetEnv(env, prefix + key, value);

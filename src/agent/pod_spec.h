@@ -5,7 +5,9 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,6 +20,15 @@ using nlohmann::json;
 // Fetches an object the pod refers to: kind is "ConfigMap" or "Secret".
 using ObjectGetter = std::function<StatusOr<json>(const std::string& kind, const std::string& ns,
                                                   const std::string& name)>;
+
+// The keys of the ConfigMap or Secret (kind) named name in ns, with their
+// bytes: a Secret's data decoded from base64; a ConfigMap's data, plus its
+// binaryData (decoded) when with_binary — volumes carry binaryData, the
+// environment does not. nullopt when it does not exist and optional is set;
+// otherwise a missing object is kNotFound `configmap "name" not found`.
+StatusOr<std::optional<std::map<std::string, std::string>>> ReferencedData(
+    const std::string& kind, const std::string& ns, const std::string& name, bool optional,
+    bool with_binary, const ObjectGetter& get);
 
 // The facts about the running pod that env and the downward API expose.
 struct PodRuntimeFacts {

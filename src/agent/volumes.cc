@@ -8,7 +8,7 @@
 #include <filesystem>
 
 #include "agent/internal/json_fields.h"
-#include "base/base64.h"
+#include "agent/internal/sys.h"
 #include "base/file.h"
 
 namespace kennel::agent {
@@ -18,14 +18,9 @@ namespace fs = std::filesystem;
 
 using internal::Field;
 using internal::IntOr;
+using internal::IsMountPoint;
+using internal::MakeDirs;
 using internal::Str;
-
-Status MakeDirs(const std::string& path) {
-  std::error_code ec;
-  fs::create_directories(path, ec);
-  if (ec) return Internal("create " + path + ": " + ec.message());
-  return Status::Ok();
-}
 
 // A relative item path must stay inside the volume: no "..", not absolute.
 Status CheckItemPath(const std::string& path) {
@@ -44,48 +39,24 @@ Status WriteItem(const std::string& dir, const std::string& rel, const std::stri
   return WriteFileAtomically(path, data, mode);
 }
 
-// Key → bytes of a ConfigMap or Secret.
-StatusOr<std::map<std::string, std::string>> KeyData(const std::string& kind, const json& obj) {
-  std::map<std::string, std::string> out;
-  for (const char* field : {"data", "binaryData"}) {
-    const json& data = Field(obj, field);
-    if (!data.is_object()) continue;
-    bool base64 = kind == "Secret" || std::string(field) == "binaryData";
-    for (auto it = data.begin(); it != data.end(); ++it) {
-      if (!it->is_string()) continue;
-      if (base64) {
-        ASSIGN_OR_RETURN(out[it.key()], Base64Decode(it->get<std::string>()));
-      } else {
-        out[it.key()] = it->get<std::string>();
-      }
-    }
-  }
-  return out;
-}
-
 // Writes a ConfigMap's or Secret's keys (or the listed items) into dir.
 Status WriteKeyed(const std::string& kind, const json& source, const std::string& ns,
                   const std::string& name, const std::string& dir, int default_mode,
                   const ObjectGetter& get) {
   bool optional = Field(source, "optional").is_boolean() && Field(source, "optional").get<bool>();
-  auto obj = get(kind, ns, name);
-  if (!obj.ok()) {
-    if (obj.status().code() == Code::kNotFound && optional) return Status::Ok();
-    if (obj.status().code() == Code::kNotFound) {
-      return NotFound((kind == "Secret" ? "secret \"" : "configmap \"") + name + "\" not found");
-    }
-    return obj.status();
-  }
-  ASSIGN_OR_RETURN(auto data, KeyData(kind, *obj));
+  ASSIGN_OR_RETURN(auto data, ReferencedData(kind, ns, name, optional, /*with_binary=*/true, get));
+  if (!data) return Status::Ok();
   const json& items = Field(source, "items");
   if (!items.is_array()) {
-    for (const auto& [key, bytes] : data) RETURN_IF_ERROR(WriteItem(dir, key, bytes, default_mode));
+    for (const auto& [key, bytes] : *data) {
+      RETURN_IF_ERROR(WriteItem(dir, key, bytes, default_mode));
+    }
     return Status::Ok();
   }
   for (const json& item : items) {
     std::string key = Str(item, "key");
-    auto it = data.find(key);
-    if (it == data.end()) {
+    auto it = data->find(key);
+    if (it == data->end()) {
       if (optional) continue;
       return NotFound("configmap/secret " + ns + "/" + name + " has no key \"" + key + "\"");
     }
@@ -119,14 +90,6 @@ Status WriteDownward(const json& pod, const json& items, const std::string& dir,
     RETURN_IF_ERROR(WriteItem(dir, Str(item, "path"), value, IntOr(item, "mode", default_mode)));
   }
   return Status::Ok();
-}
-
-bool IsMountPoint(const std::string& dir) {
-  struct stat self {
-  }, parent{};
-  if (::stat(dir.c_str(), &self) != 0) return false;
-  if (::stat((dir + "/..").c_str(), &parent) != 0) return false;
-  return self.st_dev != parent.st_dev;
 }
 
 Status PrepareHostPath(const json& source) {
