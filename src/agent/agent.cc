@@ -50,10 +50,6 @@ const json& Meta(const json& obj) {
   return it != obj.end() && it->is_object() ? *it : kEmpty;
 }
 
-std::string PodKey(const json& pod) {
-  return Str(Meta(pod), "namespace") + "/" + Str(Meta(pod), "name");
-}
-
 std::chrono::milliseconds MillisCeil(int64_t ns) {
   return std::chrono::milliseconds((std::max<int64_t>(ns, 0) + 999'999) / 1'000'000);
 }
@@ -141,9 +137,11 @@ class AgentImpl : public Agent {
     selector.field_selector = "spec.nodeName=" + options_.node_name;
     pods_ = std::make_unique<client::Informer>(client_, client::kPods, "", selector);
     client::InformerHandler handler;
-    handler.on_add = [this](const json& pod) { queue_.Add(PodKey(pod)); };
-    handler.on_update = [this](const json&, const json& pod) { queue_.Add(PodKey(pod)); };
-    handler.on_delete = [this](const json& pod) { queue_.Add(PodKey(pod)); };
+    handler.on_add = [this](const json& pod) { queue_.Add(client::Informer::KeyOf(pod)); };
+    handler.on_update = [this](const json&, const json& pod) {
+      queue_.Add(client::Informer::KeyOf(pod));
+    };
+    handler.on_delete = [this](const json& pod) { queue_.Add(client::Informer::KeyOf(pod)); };
     pods_->AddHandler(std::move(handler));
     pods_->Start();
     for (int i = 0; i < std::max(1, options_.workers); ++i) {
@@ -293,12 +291,8 @@ class AgentImpl : public Agent {
       if (it != key_uid_.end()) uid = it->second;
     }
     if (uid.empty()) return NotFound("pod \"" + pod + "\" is not running on this node");
-    const std::string dir = dir_ + "/pods/" + uid + "/containers/" + container;
-    int attempt = -1;
-    std::error_code ec;
-    for (const auto& a : fs::directory_iterator(dir, ec)) {
-      attempt = std::max(attempt, std::atoi(a.path().filename().c_str()));
-    }
+    const std::string pod_dir = PodDir(uid);
+    int attempt = NewestAttempt(pod_dir, container);
     if (attempt < 0) {
       return NotFound("container \"" + container + "\" in pod \"" + pod + "\" is waiting to start");
     }
@@ -310,9 +304,8 @@ class AgentImpl : public Agent {
       --attempt;
     }
     ContainerFiles files;
-    files.state_dir = dir + "/" + std::to_string(attempt);
-    files.log_path =
-        dir_ + "/pods/" + uid + "/logs/" + container + "/" + std::to_string(attempt) + ".log";
+    files.state_dir = StateDir(pod_dir, container, attempt);
+    files.log_path = LogPath(pod_dir, container, attempt);
     files.running = InspectContainer(files.state_dir).state == ContainerStatus::State::kRunning;
     return files;
   }
@@ -370,7 +363,7 @@ class AgentImpl : public Agent {
         std::lock_guard lock(records_mu_);
         for (const auto& [uid, rec] : records_) queue_.Add(rec.key);
         if (pods_) {
-          for (const json& pod : pods_->List()) queue_.Add(PodKey(pod));
+          for (const json& pod : pods_->List()) queue_.Add(client::Informer::KeyOf(pod));
         }
       }
     }
@@ -402,11 +395,8 @@ class AgentImpl : public Agent {
       rec.start_time = Str(meta, "startTime");
       rec.grace_seconds = meta.value("grace", int64_t{30});
       for (const auto& c : fs::directory_iterator(rec.dir + "/containers", ec)) {
-        ContainerRecord cr;
-        for (const auto& a : fs::directory_iterator(c.path(), ec)) {
-          cr.attempt = std::max(cr.attempt, std::atoi(a.path().filename().c_str()));
-        }
-        rec.containers[c.path().filename().string()] = cr;
+        std::string name = c.path().filename().string();
+        rec.containers[name].attempt = NewestAttempt(rec.dir, name);
       }
       spdlog::info("agent: re-adopting pod {} ({})", rec.key, rec.uid);
       key_uid_[rec.key] = rec.uid;
@@ -459,8 +449,8 @@ class AgentImpl : public Agent {
         pod.value("spec", json::object()).value("terminationGracePeriodSeconds", int64_t{30});
     if (inserted || rec.key.empty()) {
       rec.uid = uid;
-      rec.key = PodKey(pod);
-      rec.dir = dir_ + "/pods/" + uid;
+      rec.key = client::Informer::KeyOf(pod);
+      rec.dir = PodDir(uid);
       if (rec.start_time.empty()) rec.start_time = NowRfc3339();
       std::error_code ec;
       fs::create_directories(rec.dir, ec);
@@ -487,12 +477,36 @@ class AgentImpl : public Agent {
     fs::remove_all(dir, ec);
   }
 
-  std::string StateDir(const PodRecord& rec, const std::string& name, int attempt) const {
-    return rec.dir + "/containers/" + name + "/" + std::to_string(attempt);
+  // A pod's files (the layout docs/architecture.md describes): attempt N of
+  // a container is its restart N, with a state directory and a log each.
+  std::string PodDir(const std::string& uid) const { return dir_ + "/pods/" + uid; }
+
+  static std::string StateDir(const std::string& pod_dir, const std::string& name, int attempt) {
+    return pod_dir + "/containers/" + name + "/" + std::to_string(attempt);
+  }
+  static std::string StateDir(const PodRecord& rec, const std::string& name, int attempt) {
+    return StateDir(rec.dir, name, attempt);
   }
 
-  std::string LogPath(const PodRecord& rec, const std::string& name, int attempt) const {
-    return rec.dir + "/logs/" + name + "/" + std::to_string(attempt) + ".log";
+  static std::string LogPath(const std::string& pod_dir, const std::string& name, int attempt) {
+    return pod_dir + "/logs/" + name + "/" + std::to_string(attempt) + ".log";
+  }
+  static std::string LogPath(const PodRecord& rec, const std::string& name, int attempt) {
+    return LogPath(rec.dir, name, attempt);
+  }
+
+  // The newest attempt on disk of a container, -1 when it never started.
+  static int NewestAttempt(const std::string& pod_dir, const std::string& name) {
+    int attempt = -1;
+    std::error_code ec;
+    for (const auto& a : fs::directory_iterator(pod_dir + "/containers/" + name, ec)) {
+      attempt = std::max(attempt, std::atoi(a.path().filename().c_str()));
+    }
+    return attempt;
+  }
+
+  std::string PodCgroup(const std::string& uid) const {
+    return "kennel/" + options_.node_name + "/pod" + uid;
   }
 
   // Status of the container's newest attempt, with "vanished" (a process
@@ -610,7 +624,7 @@ class AgentImpl : public Agent {
     spec.cpu_request_milli = ResourceMilliCpu(c, "requests");
     spec.state_dir = StateDir(rec, name, attempt);
     spec.log_path = LogPath(rec, name, attempt);
-    spec.cgroup_parent = "kennel/" + options_.node_name + "/pod" + rec.uid;
+    spec.cgroup_parent = PodCgroup(rec.uid);
     (void)pod;
     return spec;
   }
@@ -919,11 +933,11 @@ class AgentImpl : public Agent {
         ContainerSpec spec;
         spec.name = name;
         spec.state_dir = StateDir(rec, name, a);
-        spec.cgroup_parent = "kennel/" + options_.node_name + "/pod" + rec.uid;
+        spec.cgroup_parent = PodCgroup(rec.uid);
         RemoveContainer(spec).IgnoreError();
       }
     }
-    RemoveCgroup("kennel/" + options_.node_name + "/pod" + rec.uid).IgnoreError();
+    RemoveCgroup(PodCgroup(rec.uid)).IgnoreError();
     UnmountVolumes(rec.dir + "/volumes");
     SandboxSpec spec{rec.uid, "", rec.dir + "/sandbox"};
     Status st = RemoveSandbox(options_.isolation, network_, spec);
