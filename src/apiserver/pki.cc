@@ -187,17 +187,22 @@ StatusOr<Credentials> LoadOrCreateCredentials(const std::string& pki_dir,
   creds.server_cert_pem = CertToPem(srv_c.get());
   creds.server_key_pem = KeyToPem(srv_k.get());
 
-  auto token = ReadFile(token_file);
+  auto token = ReadTokenFile(token_file);
   if (token.ok() && token->size() >= 32) {
     creds.admin_token = *token;
-    while (!creds.admin_token.empty() && std::isspace(creds.admin_token.back())) {
-      creds.admin_token.pop_back();
-    }
   } else {
     creds.admin_token = RandomHex(32);
     RETURN_IF_ERROR(WriteFileAtomically(token_file, creds.admin_token + "\n", 0600));
   }
   return creds;
+}
+
+StatusOr<std::string> ReadTokenFile(const std::string& path) {
+  ASSIGN_OR_RETURN(std::string token, ReadFile(path));
+  while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) {
+    token.pop_back();
+  }
+  return token;
 }
 
 StatusOr<ServingCert> LoadOrCreateSelfSigned(const std::string& dir, const std::string& common_name,

@@ -37,6 +37,9 @@ struct ServingCert {
 StatusOr<ServingCert> LoadOrCreateSelfSigned(const std::string& dir, const std::string& common_name,
                                              const std::vector<std::string>& sans);
 
+// A bearer token kept in a file: its contents without trailing white space.
+StatusOr<std::string> ReadTokenFile(const std::string& path);
+
 std::string AdminKubeconfig(const std::string& server_url, const Credentials& creds);
 
 }  // namespace kennel::apiserver

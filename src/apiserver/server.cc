@@ -103,6 +103,7 @@ class ServerImpl : public Server {
   std::string url() const override { return url_; }
   std::string kubeconfig_path() const override { return options_.data_dir + "/kubeconfig"; }
   Handler* handler() override { return handler_.get(); }
+  const std::string& admin_token() const override { return creds_.admin_token; }
   asio::any_io_executor executor() override { return ioc_.get_executor(); }
 
   void Stop() override {

@@ -42,6 +42,8 @@ class Server {
   // For the in-process client (`kennel up`, controllers): the request path
   // without HTTP, and the I/O threads it runs on. Valid until destruction.
   virtual Handler* handler() = 0;
+  // The admin bearer token: what the server presents to node agents.
+  virtual const std::string& admin_token() const = 0;
   virtual boost::asio::any_io_executor executor() = 0;
 };
 

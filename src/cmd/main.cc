@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
-#include <cctype>
 #include <cstdio>
 #include <iostream>
 #include <optional>
@@ -65,13 +64,7 @@ int RunServer(const kennel::apiserver::ServerOptions& options,
   std::unique_ptr<kennel::agent::Agent> agent;
   if (agent_options) {
     // The server proxies logs and exec to the agent with its admin token.
-    auto token = kennel::ReadFile(options.data_dir + "/pki/admin.token");
-    if (!token.ok()) return Fail(token.status());
-    agent_options->serving_token = *token;
-    while (!agent_options->serving_token.empty() &&
-           std::isspace(static_cast<unsigned char>(agent_options->serving_token.back()))) {
-      agent_options->serving_token.pop_back();
-    }
+    agent_options->serving_token = (*server)->admin_token();
     auto started = kennel::agent::Agent::Start(cp->client.get(), *agent_options);
     if (!started.ok()) {
       (*server)->Stop();
@@ -109,12 +102,9 @@ int RunAgent(const AgentFlags& flags, const kennel::agent::AgentOptions& options
   http.server = flags.server;
   http.token = flags.token;
   if (http.token.empty() && !flags.token_file.empty()) {
-    auto text = kennel::ReadFile(flags.token_file);
-    if (!text.ok()) return Fail(text.status());
-    http.token = *text;
-    while (!http.token.empty() && std::isspace(static_cast<unsigned char>(http.token.back()))) {
-      http.token.pop_back();
-    }
+    auto token = kennel::apiserver::ReadTokenFile(flags.token_file);
+    if (!token.ok()) return Fail(token.status());
+    http.token = *token;
   }
   http.ca_file = flags.ca_file;
   if (http.ca_file.empty()) {
