@@ -47,16 +47,11 @@ using Request = http::request<http::string_body>;
 
 constexpr auto kFollowPoll = std::chrono::milliseconds(100);
 
-std::string Query(const apiserver::Query& q, const std::string& key) {
-  return apiserver::QueryValue(q, key);
-}
-
-bool QueryBool(const apiserver::Query& q, const std::string& key) {
-  return apiserver::QueryFlag(q, key);
-}
+using apiserver::QueryFlag;
+using apiserver::QueryValue;
 
 int64_t QueryInt(const apiserver::Query& q, const std::string& key, int64_t fallback) {
-  std::string v = Query(q, key);
+  std::string v = QueryValue(q, key);
   if (v.empty()) return fallback;
   char* end = nullptr;
   long long n = std::strtoll(v.c_str(), &end, 10);
@@ -254,7 +249,7 @@ class AgentServerImpl : public AgentServer {
 
   asio::awaitable<void> ServeLogs(Stream& stream, std::string ns, std::string pod,
                                   std::string container, apiserver::Query query) {
-    const bool previous = QueryBool(query, "previous");
+    const bool previous = QueryFlag(query, "previous");
     auto files = locate_(ns, pod, container, previous);
     if (!files.ok()) {
       co_await Reply(stream,
@@ -263,15 +258,15 @@ class AgentServerImpl : public AgentServer {
                      files.status().message() + "\n");
       co_return;
     }
-    const bool follow = QueryBool(query, "follow") && !previous;
-    const bool timestamps = QueryBool(query, "timestamps");
+    const bool follow = QueryFlag(query, "follow") && !previous;
+    const bool timestamps = QueryFlag(query, "timestamps");
     const int64_t tail = QueryInt(query, "tailLines", -1);
     int64_t limit = QueryInt(query, "limitBytes", -1);
     int64_t since_ns = 0;
     if (int64_t since = QueryInt(query, "sinceSeconds", 0); since > 0) {
       since_ns = (static_cast<int64_t>(std::time(nullptr)) - since) * 1'000'000'000;
     }
-    std::string since_time = Query(query, "sinceTime");
+    std::string since_time = QueryValue(query, "sinceTime");
     if (!since_time.empty()) since_ns = ParseRfc3339(since_time);
 
     http::response<http::empty_body> res{http::status::ok, 11};
@@ -502,8 +497,8 @@ asio::awaitable<void> AgentServerImpl::ServeExec(Stream& stream, beast::flat_buf
     co_return;
   }
   std::vector<std::string> argv = QueryAll(query, "command");
-  const bool tty = QueryBool(query, "tty");
-  const bool want_stdin = QueryBool(query, "stdin");
+  const bool tty = QueryFlag(query, "tty");
+  const bool want_stdin = QueryFlag(query, "stdin");
 
   auto ex = co_await asio::this_coro::executor;
   auto session = std::make_shared<ExecSession>(stream, ex, protocol[1] == '5');
