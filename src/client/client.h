@@ -42,6 +42,7 @@ inline const Resource kEndpoints{"", "v1", "endpoints", true};
 inline const Resource kEvents{"", "v1", "events", true};
 inline const Resource kPersistentVolumeClaims{"", "v1", "persistentvolumeclaims", true};
 inline const Resource kPersistentVolumes{"", "v1", "persistentvolumes", false};
+inline const Resource kStorageClasses{"storage.k8s.io", "v1", "storageclasses", false};
 inline const Resource kLeases{"coordination.k8s.io", "v1", "leases", true};
 inline const Resource kStatefulSets{"apps", "v1", "statefulsets", true};
 

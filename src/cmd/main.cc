@@ -37,12 +37,20 @@ struct ControlPlane {
   std::unique_ptr<kennel::scheduler::Scheduler> scheduler;
 };
 
+struct ControlPlaneOptions {
+  kennel::controllers::NodeIpamOptions ipam;
+  kennel::scheduler::SchedulerOptions scheduler;
+  std::string scheduler_config;  // --scheduler-config: a KubeSchedulerConfiguration file
+};
+
 kennel::StatusOr<ControlPlane> StartControlPlane(kennel::apiserver::Server& server,
-                                                 const kennel::controllers::NodeIpamOptions& ipam) {
+                                                 const ControlPlaneOptions& options) {
   ControlPlane cp;
   cp.client = kennel::client::NewInProcessClient(server.handler(), server.executor());
-  ASSIGN_OR_RETURN(cp.node_ipam, kennel::controllers::NodeIpam::Start(cp.client.get(), ipam));
-  ASSIGN_OR_RETURN(cp.scheduler, kennel::scheduler::Scheduler::Start(cp.client.get()));
+  ASSIGN_OR_RETURN(cp.node_ipam,
+                   kennel::controllers::NodeIpam::Start(cp.client.get(), options.ipam));
+  ASSIGN_OR_RETURN(cp.scheduler,
+                   kennel::scheduler::Scheduler::Start(cp.client.get(), options.scheduler));
   return cp;
 }
 
@@ -53,13 +61,18 @@ int Fail(const kennel::Status& status) {
 
 // `kennel server`, and `kennel up` when agent_options is given: the server,
 // its controllers, and an agent on the in-process client.
-int RunServer(const kennel::apiserver::ServerOptions& options,
-              const kennel::controllers::NodeIpamOptions& ipam,
+int RunServer(const kennel::apiserver::ServerOptions& options, ControlPlaneOptions cp_options,
               std::optional<kennel::agent::AgentOptions> agent_options) {
   sigset_t signals = BlockStopSignals();
+  // A bad configuration file stops us before anything starts.
+  if (!cp_options.scheduler_config.empty()) {
+    auto config = kennel::scheduler::LoadSchedulerConfig(cp_options.scheduler_config);
+    if (!config.ok()) return Fail(config.status());
+    cp_options.scheduler.config = *std::move(config);
+  }
   auto server = kennel::apiserver::Server::Start(options);
   if (!server.ok()) return Fail(server.status());
-  auto cp = StartControlPlane(**server, ipam);
+  auto cp = StartControlPlane(**server, cp_options);
   if (!cp.ok()) return Fail(cp.status());
   std::unique_ptr<kennel::agent::Agent> agent;
   if (agent_options) {
@@ -173,11 +186,14 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
 
   kennel::apiserver::ServerOptions server_options;
-  kennel::controllers::NodeIpamOptions ipam_options;
+  ControlPlaneOptions cp_options;
   auto add_server_flags = [&](CLI::App* cmd) {
-    cmd->add_option("--cluster-cidr", ipam_options.cluster_cidr,
+    cmd->add_option("--cluster-cidr", cp_options.ipam.cluster_cidr,
                     "Pod addresses: each node gets a /24 of it")
         ->capture_default_str();
+    cmd->add_option("--scheduler-config", cp_options.scheduler_config,
+                    "KubeSchedulerConfiguration file (YAML or JSON): plugin weights, "
+                    "percentageOfNodesToScore, extenders");
     cmd->add_option("--data-dir", server_options.data_dir, "Data directory")->capture_default_str();
     cmd->add_option("--listen", server_options.listen, "HOST:PORT to serve HTTPS on")
         ->capture_default_str();
@@ -212,7 +228,7 @@ int main(int argc, char** argv) {
   kubeconfig->add_option("--data-dir", kubeconfig_dir, "Data directory")->capture_default_str();
 
   CLI11_PARSE(app, argc, argv);
-  if (server->parsed()) return RunServer(server_options, ipam_options, std::nullopt);
+  if (server->parsed()) return RunServer(server_options, cp_options, std::nullopt);
   if (kubeconfig->parsed()) return PrintKubeconfig(kubeconfig_dir);
   auto iso = ParseIsolation(isolation);
   if (!iso.ok()) return Fail(iso.status());
@@ -221,7 +237,7 @@ int main(int argc, char** argv) {
   if (up->parsed()) {
     agent_options.data_dir = server_options.data_dir;
     agent_options.stop_pods_on_exit = true;
-    return RunServer(server_options, ipam_options, agent_options);
+    return RunServer(server_options, cp_options, agent_options);
   }
   if (agent->parsed()) {
     if (agent_flags.token.empty() && agent_flags.token_file.empty()) {

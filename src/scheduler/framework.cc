@@ -4,17 +4,19 @@
 
 #include "api/json_access.h"
 #include "api/quantity.h"
+#include "base/time.h"
+#include "scheduler/cache.h"
 
 namespace kennel::scheduler {
 namespace {
 
-// Kubernetes scores a pod that requests nothing as if it asked for this much,
-// so that empty pods still spread (its "non-zero" defaults).
-constexpr int64_t kDefaultMilliCpu = 100;
-constexpr int64_t kDefaultMemory = 200LL << 20;
-
 using api::Field;
 using api::Str;
+
+const json& ArrayOrEmpty(const json& v) {
+  static const json empty = json::array();
+  return v.is_array() ? v : empty;
+}
 
 int64_t Quantity(const json& v, bool milli) {
   if (!v.is_string() && !v.is_number()) return 0;
@@ -51,180 +53,81 @@ void Max(Resources& into, const Resources& other) {
   for (const auto& [k, v] : other.scalar) into.scalar[k] = std::max(into.scalar[k], v);
 }
 
-bool Tolerates(const json& pod, const json& taint) {
-  const json& tolerations = Field(Field(pod, "spec"), "tolerations");
-  if (!tolerations.is_array()) return false;
-  for (const json& t : tolerations) {
-    std::string effect = Str(t, "effect");
-    if (!effect.empty() && effect != Str(taint, "effect")) continue;
-    std::string op = Str(t, "operator");
-    std::string key = Str(t, "key");
-    if (op == "Exists") {
-      if (key.empty() || key == Str(taint, "key")) return true;
-    } else if (key == Str(taint, "key") && Str(t, "value") == Str(taint, "value")) {
-      return true;
+// One affinity term of a pod: its selector (with matchLabelKeys folded in),
+// namespaces (the pod's own unless it names others), topology key.
+StatusOr<PodSelectorTerm> CompileTerm(const json& term, const PodInfo& pod, int64_t weight) {
+  PodSelectorTerm out;
+  json selector = Field(term, "labelSelector");
+  const json& match_keys = Field(term, "matchLabelKeys");
+  if (match_keys.is_array() && selector.is_object()) {
+    for (const json& k : match_keys) {
+      if (!k.is_string()) continue;
+      const json& v = Field(pod.labels, k.get_ref<const std::string&>().c_str());
+      if (v.is_string()) selector["matchLabels"][k.get<std::string>()] = v;
     }
   }
-  return false;
+  auto parsed = api::LabelSelector::FromJson(selector);
+  if (!parsed.ok()) return parsed.status();
+  out.selector = *std::move(parsed);
+  for (const json& ns : ArrayOrEmpty(Field(term, "namespaces"))) {
+    if (ns.is_string()) out.namespaces.insert(ns.get<std::string>());
+  }
+  const json& ns_selector = Field(term, "namespaceSelector");
+  // An empty namespaceSelector selects every namespace. One with
+  // requirements would need namespace labels; Kennel treats it as the
+  // pod's own namespace (documented in docs/architecture.md).
+  if (ns_selector.is_object() && ns_selector.empty()) out.all_namespaces = true;
+  if (out.namespaces.empty() && !out.all_namespaces) out.namespaces.insert(pod.ns);
+  out.topology_key = Str(term, "topologyKey");
+  out.weight = weight;
+  out.identity = out.topology_key + "\x1f" + (out.all_namespaces ? "*" : "");
+  for (const auto& ns : out.namespaces) out.identity += ns + ",";
+  out.identity += '\x1f';
+  out.identity += out.selector.ToString();
+  if (out.selector.ToString().empty() && !out.selector.Empty()) out.identity += "<nothing>";
+  return out;
 }
 
-bool MatchesExpression(const json& labels, const json& expr) {
-  std::string key = Str(expr, "key");
-  std::string op = Str(expr, "operator");
-  bool has = labels.is_object() && labels.contains(key) && labels[key].is_string();
-  std::string value = has ? labels[key].get<std::string>() : "";
-  const json& values = Field(expr, "values");
-  auto in_values = [&] {
-    if (!values.is_array()) return false;
-    return std::any_of(values.begin(), values.end(), [&](const json& v) {
-      return v.is_string() && v.get<std::string>() == value;
-    });
-  };
-  if (op == "In") return has && in_values();
-  if (op == "NotIn") return !has || !in_values();
-  if (op == "Exists") return has;
-  if (op == "DoesNotExist") return !has;
-  if ((op == "Gt" || op == "Lt") && has && values.is_array() && values.size() == 1 &&
-      values[0].is_string()) {
-    try {
-      long long mine = std::stoll(value), theirs = std::stoll(values[0].get<std::string>());
-      return op == "Gt" ? mine > theirs : mine < theirs;
-    } catch (...) {
-      return false;
-    }
+// Compiles pod affinity (or anti-affinity) terms into required and preferred.
+Status CompileAffinity(const json& affinity, PodInfo& pod, std::vector<PodSelectorTerm>& required,
+                       std::vector<PodSelectorTerm>& preferred) {
+  for (const json& t :
+       ArrayOrEmpty(Field(affinity, "requiredDuringSchedulingIgnoredDuringExecution"))) {
+    auto term = CompileTerm(t, pod, 1);
+    if (!term.ok()) return term.status();
+    required.push_back(*std::move(term));
   }
-  return false;
+  for (const json& w :
+       ArrayOrEmpty(Field(affinity, "preferredDuringSchedulingIgnoredDuringExecution"))) {
+    const json& weight = Field(w, "weight");
+    auto term = CompileTerm(Field(w, "podAffinityTerm"), pod,
+                            weight.is_number_integer() ? weight.get<int64_t>() : 1);
+    if (!term.ok()) return term.status();
+    preferred.push_back(*std::move(term));
+  }
+  return Status::Ok();
 }
 
-class NodeUnschedulable : public FilterPlugin {
- public:
-  std::string Name() const override { return "NodeUnschedulable"; }
-  std::optional<std::string> Filter(const json& pod, const Resources&,
-                                    const NodeInfo& node) const override {
-    const json& u = Field(Field(node.node, "spec"), "unschedulable");
-    if (!u.is_boolean() || !u.get<bool>()) return std::nullopt;
-    json taint = {{"key", "node.kubernetes.io/unschedulable"}, {"effect", "NoSchedule"}};
-    if (Tolerates(pod, taint)) return std::nullopt;
-    return "node(s) were unschedulable";
+Status CompileSpread(const json& constraints, PodInfo& pod) {
+  for (const json& c : ArrayOrEmpty(constraints)) {
+    json term = {{"labelSelector", Field(c, "labelSelector")},
+                 {"topologyKey", Str(c, "topologyKey")}};
+    if (Field(c, "matchLabelKeys").is_array()) term["matchLabelKeys"] = c["matchLabelKeys"];
+    auto compiled = CompileTerm(term, pod, 1);
+    if (!compiled.ok()) return compiled.status();
+    SpreadConstraint s;
+    s.term = *std::move(compiled);
+    const json& skew = Field(c, "maxSkew");
+    s.max_skew = skew.is_number_integer() ? std::max<int64_t>(1, skew.get<int64_t>()) : 1;
+    s.hard = Str(c, "whenUnsatisfiable") != "ScheduleAnyway";
+    const json& min_domains = Field(c, "minDomains");
+    if (min_domains.is_number_integer()) s.min_domains = min_domains.get<int64_t>();
+    s.honor_node_affinity = Str(c, "nodeAffinityPolicy") != "Ignore";
+    s.honor_taints = Str(c, "nodeTaintsPolicy") == "Honor";
+    pod.spread.push_back(std::move(s));
   }
-};
-
-class NodeAffinity : public FilterPlugin {
- public:
-  std::string Name() const override { return "NodeAffinity"; }
-  std::optional<std::string> Filter(const json& pod, const Resources&,
-                                    const NodeInfo& node) const override {
-    const json& labels = Field(Field(node.node, "metadata"), "labels");
-    const json& selector = Field(Field(pod, "spec"), "nodeSelector");
-    if (selector.is_object()) {
-      for (auto it = selector.begin(); it != selector.end(); ++it) {
-        if (!labels.is_object() || !labels.contains(it.key()) || labels[it.key()] != *it) {
-          return kReason;
-        }
-      }
-    }
-    const json& terms = Field(Field(Field(Field(Field(pod, "spec"), "affinity"), "nodeAffinity"),
-                                    "requiredDuringSchedulingIgnoredDuringExecution"),
-                              "nodeSelectorTerms");
-    if (!terms.is_array() || terms.empty()) return std::nullopt;
-    // Terms are ORed; a term's expressions are ANDed.
-    for (const json& term : terms) {
-      bool all = true;
-      for (const json& expr : Field(term, "matchExpressions").is_array()
-                                  ? Field(term, "matchExpressions")
-                                  : json::array()) {
-        all = all && MatchesExpression(labels, expr);
-      }
-      for (const json& expr :
-           Field(term, "matchFields").is_array() ? Field(term, "matchFields") : json::array()) {
-        json fields = {{"metadata.name", node.name}};
-        all = all && MatchesExpression(fields, expr);
-      }
-      if (all) return std::nullopt;
-    }
-    return kReason;
-  }
-
- private:
-  static constexpr const char* kReason = "node(s) didn't match Pod's node affinity/selector";
-};
-
-class TaintToleration : public FilterPlugin {
- public:
-  std::string Name() const override { return "TaintToleration"; }
-  std::optional<std::string> Filter(const json& pod, const Resources&,
-                                    const NodeInfo& node) const override {
-    const json& taints = Field(Field(node.node, "spec"), "taints");
-    if (!taints.is_array()) return std::nullopt;
-    for (const json& taint : taints) {
-      std::string effect = Str(taint, "effect");
-      if (effect != "NoSchedule" && effect != "NoExecute") continue;
-      if (Tolerates(pod, taint)) continue;
-      std::string kv = Str(taint, "key");
-      if (!Str(taint, "value").empty()) kv += ": " + Str(taint, "value");
-      return "node(s) had untolerated taint {" + kv + "}";
-    }
-    return std::nullopt;
-  }
-};
-
-class NodeResourcesFit : public FilterPlugin {
- public:
-  std::string Name() const override { return "NodeResourcesFit"; }
-  std::optional<std::string> Filter(const json&, const Resources& req,
-                                    const NodeInfo& node) const override {
-    const Resources& a = node.allocatable;
-    const Resources& used = node.requested;
-    if (used.pods + 1 > a.pods) return "Too many pods";
-    if (req.milli_cpu > 0 && used.milli_cpu + req.milli_cpu > a.milli_cpu) {
-      return "Insufficient cpu";
-    }
-    if (req.memory > 0 && used.memory + req.memory > a.memory) return "Insufficient memory";
-    if (req.ephemeral_storage > 0 &&
-        used.ephemeral_storage + req.ephemeral_storage > a.ephemeral_storage) {
-      return "Insufficient ephemeral-storage";
-    }
-    for (const auto& [name, amount] : req.scalar) {
-      if (amount <= 0) continue;
-      auto have = a.scalar.find(name);
-      auto taken = used.scalar.find(name);
-      int64_t free = (have == a.scalar.end() ? 0 : have->second) -
-                     (taken == used.scalar.end() ? 0 : taken->second);
-      if (amount > free) return "Insufficient " + name;
-    }
-    return std::nullopt;
-  }
-};
-
-// The fraction of cpu and memory left free after placing the pod.
-std::pair<double, double> FreeFractions(const Resources& req, const NodeInfo& node) {
-  auto frac = [](int64_t used, int64_t want, int64_t have) {
-    if (have <= 0) return 0.0;
-    return std::max(0.0, 1.0 - static_cast<double>(used + want) / static_cast<double>(have));
-  };
-  int64_t cpu = req.milli_cpu > 0 ? req.milli_cpu : kDefaultMilliCpu;
-  int64_t mem = req.memory > 0 ? req.memory : kDefaultMemory;
-  return {frac(node.requested.milli_cpu, cpu, node.allocatable.milli_cpu),
-          frac(node.requested.memory, mem, node.allocatable.memory)};
+  return Status::Ok();
 }
-
-class LeastAllocated : public ScorePlugin {
- public:
-  std::string Name() const override { return "NodeResourcesLeastAllocated"; }
-  int64_t Score(const json&, const Resources& req, const NodeInfo& node) const override {
-    auto [cpu, mem] = FreeFractions(req, node);
-    return static_cast<int64_t>(50.0 * (cpu + mem));
-  }
-};
-
-class BalancedAllocation : public ScorePlugin {
- public:
-  std::string Name() const override { return "NodeResourcesBalancedAllocation"; }
-  int64_t Score(const json&, const Resources& req, const NodeInfo& node) const override {
-    auto [cpu, mem] = FreeFractions(req, node);
-    return static_cast<int64_t>(100.0 * (1.0 - std::abs(cpu - mem)));
-  }
-};
 
 }  // namespace
 
@@ -236,17 +139,30 @@ void Resources::Add(const Resources& other) {
   for (const auto& [k, v] : other.scalar) scalar[k] += v;
 }
 
+void Resources::Subtract(const Resources& other) {
+  milli_cpu -= other.milli_cpu;
+  memory -= other.memory;
+  ephemeral_storage -= other.ephemeral_storage;
+  pods -= other.pods;
+  for (const auto& [k, v] : other.scalar) scalar[k] -= v;
+}
+
+int64_t Resources::Scalar(const std::string& name) const {
+  auto it = scalar.find(name);
+  return it == scalar.end() ? 0 : it->second;
+}
+
 Resources PodRequests(const json& pod) {
   const json& spec = Field(pod, "spec");
   Resources sum;
-  for (const json& c :
-       Field(spec, "containers").is_array() ? Field(spec, "containers") : json::array()) {
+  for (const json& c : ArrayOrEmpty(Field(spec, "containers"))) {
     sum.Add(FromList(Field(Field(c, "resources"), "requests")));
   }
-  for (const json& c :
-       Field(spec, "initContainers").is_array() ? Field(spec, "initContainers") : json::array()) {
+  for (const json& c : ArrayOrEmpty(Field(spec, "initContainers"))) {
     Max(sum, FromList(Field(Field(c, "resources"), "requests")));
   }
+  // Pod overhead (RuntimeClass) adds to what the pod takes from the node.
+  sum.Add(FromList(Field(spec, "overhead")));
   sum.pods = 1;
   return sum;
 }
@@ -255,67 +171,194 @@ Resources NodeAllocatable(const json& node) {
   return FromList(Field(Field(node, "status"), "allocatable"));
 }
 
-std::vector<std::unique_ptr<FilterPlugin>> DefaultFilters() {
-  std::vector<std::unique_ptr<FilterPlugin>> out;
-  // kube-scheduler's order: a node is reported by the first filter it fails.
-  out.push_back(std::make_unique<NodeUnschedulable>());
-  out.push_back(std::make_unique<TaintToleration>());
-  out.push_back(std::make_unique<NodeAffinity>());
-  out.push_back(std::make_unique<NodeResourcesFit>());
-  return out;
+bool PodSelectorTerm::MatchesPod(const std::string& ns, const json& labels) const {
+  if (!all_namespaces && namespaces.count(ns) == 0) return false;
+  return selector.Matches(labels);
 }
 
-std::vector<std::unique_ptr<ScorePlugin>> DefaultScores() {
-  std::vector<std::unique_ptr<ScorePlugin>> out;
-  out.push_back(std::make_unique<LeastAllocated>());
-  out.push_back(std::make_unique<BalancedAllocation>());
-  return out;
+std::shared_ptr<const PodInfo> CompilePod(const json& pod) {
+  auto info = std::make_shared<PodInfo>();
+  const json& meta = Field(pod, "metadata");
+  const json& spec = Field(pod, "spec");
+  info->pod = pod;
+  info->ns = Str(meta, "namespace");
+  info->name = Str(meta, "name");
+  info->key = info->ns + "/" + info->name;
+  info->uid = Str(meta, "uid");
+  info->node_name = Str(spec, "nodeName");
+  if (Field(meta, "labels").is_object()) info->labels = meta["labels"];
+  info->request = PodRequests(pod);
+  const json& priority = Field(spec, "priority");
+  if (priority.is_number_integer()) info->priority = priority.get<int64_t>();
+  info->preempt_never = Str(spec, "preemptionPolicy") == "Never";
+  std::string created = Str(meta, "creationTimestamp");
+  info->created_ns = created.empty() ? 0 : ParseRfc3339(created);
+  const json& affinity = Field(spec, "affinity");
+  Status st = CompileAffinity(Field(affinity, "podAffinity"), *info, info->required_affinity,
+                              info->preferred_affinity);
+  if (st.ok()) {
+    st = CompileAffinity(Field(affinity, "podAntiAffinity"), *info, info->required_anti_affinity,
+                         info->preferred_anti_affinity);
+  }
+  if (st.ok()) st = CompileSpread(Field(spec, "topologySpreadConstraints"), *info);
+  if (!st.ok()) info->error = st.message();
+  for (const json& v : ArrayOrEmpty(Field(spec, "volumes"))) {
+    std::string claim = Str(Field(v, "persistentVolumeClaim"), "claimName");
+    if (!claim.empty()) info->claims.push_back(std::move(claim));
+  }
+  return info;
 }
 
-Placement Place(const json& pod, const std::vector<NodeInfo>& nodes,
-                const std::vector<std::unique_ptr<FilterPlugin>>& filters,
-                const std::vector<std::unique_ptr<ScorePlugin>>& scores) {
-  const Resources request = PodRequests(pod);
-  std::map<std::string, int> reasons;
-  const NodeInfo* best = nullptr;
-  int64_t best_score = -1;
-  for (const NodeInfo& node : nodes) {
-    std::optional<std::string> reason;
-    for (const auto& f : filters) {
-      reason = f->Filter(pod, request, node);
-      if (reason) break;
-    }
-    if (reason) {
-      ++reasons[*reason];
-      continue;
-    }
-    int64_t total = 0;
-    for (const auto& s : scores) total += s->Score(pod, request, node) * s->Weight();
-    if (total > best_score || (total == best_score && best && node.name < best->name)) {
-      best = &node;
-      best_score = total;
-    }
-  }
-  Placement out;
-  if (best != nullptr) {
-    out.node = best->name;
-    return out;
-  }
-  out.message = std::to_string(0) + "/" + std::to_string(nodes.size()) + " nodes are available";
-  if (reasons.empty()) {
-    out.message += ".";
-    return out;
-  }
+const std::string* NodeInfo::Label(const std::string& key) const {
+  auto it = labels.find(key);
+  if (it == labels.end() || !it->is_string()) return nullptr;
+  return &it->get_ref<const std::string&>();
+}
+
+NodeInfo CompileNode(const json& node) {
+  NodeInfo info;
+  info.node = node;
+  info.name = Str(Field(node, "metadata"), "name");
+  const json& labels = Field(Field(node, "metadata"), "labels");
+  if (labels.is_object()) info.labels = labels;
+  info.allocatable = NodeAllocatable(node);
+  return info;
+}
+
+std::string UnschedulableMessage(size_t total_nodes, const std::map<std::string, int>& reasons) {
+  std::string out = "0/" + std::to_string(total_nodes) + " nodes are available";
+  if (reasons.empty()) return out + ".";
   // Kubernetes lists the reasons sorted by their text, each with its count.
-  out.message += ": ";
+  out += ": ";
   bool first = true;
   for (const auto& [reason, count] : reasons) {
-    if (!first) out.message += ", ";
-    out.message += std::to_string(count) + " " + reason;
+    if (!first) out += ", ";
+    out += std::to_string(count) + " " + reason;
     first = false;
   }
-  out.message += ".";
+  return out + ".";
+}
+
+Framework::Framework(std::vector<std::unique_ptr<Plugin>> plugins, FrameworkOptions options)
+    : options_(std::move(options)) {
+  for (auto& p : plugins) {
+    std::string name(p->Name());
+    Entry e;
+    if (options_.enabled) {
+      e.filters = options_.enabled("filter", name) && options_.enabled("preFilter", name);
+      e.scores = options_.enabled("score", name);
+      if (!e.filters && !e.scores) continue;
+    }
+    e.weight = p->DefaultWeight();
+    auto w = options_.score_weights.find(name);
+    if (w != options_.score_weights.end()) e.weight = w->second;
+    e.plugin = std::move(p);
+    plugins_.push_back(std::move(e));
+  }
+}
+
+int Framework::NumFeasibleNodesToFind(int n) const {
+  // kube-scheduler's rule: below 100 nodes look at all; otherwise a
+  // percentage that shrinks as the cluster grows (50% minus 1% per 125
+  // nodes, at least 5%), but never fewer than 100 nodes.
+  constexpr int kMinFeasible = 100;
+  if (n < kMinFeasible) return n;
+  int pct = options_.percentage_of_nodes_to_score;
+  if (pct <= 0) pct = std::max(5, 50 - n / 125);
+  if (pct >= 100) return n;
+  int found = static_cast<int>(static_cast<int64_t>(n) * pct / 100);
+  return std::max(found, kMinFeasible);
+}
+
+bool Framework::RunPreFilter(const CycleContext& ctx, std::string* reason) {
+  if (!ctx.pod.error.empty()) {
+    *reason = ctx.pod.error;
+    return false;
+  }
+  bool ok = true;
+  for (auto& e : plugins_) {
+    Plugin::PreFilterResult r = e.plugin->PreFilter(ctx);
+    e.filter_active = r.filter && e.filters;
+    e.score_active = r.score && e.scores && e.weight > 0;
+    if (r.reason && e.filters && ok) {
+      *reason = *r.reason;
+      ok = false;
+    }
+  }
+  return ok;
+}
+
+std::optional<std::string> Framework::RunFilters(const CycleContext& ctx, const NodeInfo& node) {
+  for (const auto& e : plugins_) {
+    if (!e.filter_active) continue;
+    if (auto reason = e.plugin->Filter(ctx, node)) return reason;
+  }
+  return std::nullopt;
+}
+
+Placement Framework::Schedule(const CycleContext& ctx) {
+  Placement out;
+  const std::vector<NodeInfo*>& nodes = ctx.cache.Nodes();
+  out.total_nodes = nodes.size();
+  std::string reason;
+  if (!RunPreFilter(ctx, &reason)) {
+    out.prefilter_reason = reason;
+    return out;
+  }
+  if (nodes.empty()) return out;
+  const size_t want = static_cast<size_t>(NumFeasibleNodesToFind(static_cast<int>(nodes.size())));
+  std::vector<const NodeInfo*> feasible;
+  size_t start = next_start_ % nodes.size();
+  size_t visited = 0;
+  for (; visited < nodes.size() && feasible.size() < want; ++visited) {
+    const NodeInfo* node = nodes[(start + visited) % nodes.size()];
+    bool failed = false;
+    for (const auto& e : plugins_) {
+      if (!e.filter_active) continue;
+      if (auto why = e.plugin->Filter(ctx, *node)) {
+        out.failures.push_back({node->name, *why, e.plugin->PreemptionCanHelp()});
+        failed = true;
+        break;
+      }
+    }
+    if (!failed) feasible.push_back(node);
+  }
+  // The next pod starts where this one stopped, so every node gets its turn.
+  next_start_ = (start + visited) % nodes.size();
+  out.feasible.reserve(feasible.size());
+  for (const NodeInfo* n : feasible) out.feasible.push_back(n->name);
   return out;
+}
+
+std::vector<std::string> Framework::Rank(const CycleContext& ctx,
+                                         const std::vector<const NodeInfo*>& nodes,
+                                         const std::map<std::string, int64_t>& extra) {
+  std::vector<int64_t> total(nodes.size(), 0);
+  std::vector<int64_t> scores(nodes.size());
+  for (const auto& e : plugins_) {
+    if (!e.score_active) continue;
+    for (size_t i = 0; i < nodes.size(); ++i) scores[i] = e.plugin->Score(ctx, *nodes[i]);
+    e.plugin->Normalize(scores);
+    for (size_t i = 0; i < nodes.size(); ++i) total[i] += scores[i] * e.weight;
+  }
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    auto it = extra.find(nodes[i]->name);
+    if (it != extra.end()) total[i] += it->second;
+  }
+  std::vector<size_t> order(nodes.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    if (total[a] != total[b]) return total[a] > total[b];
+    return nodes[a]->name < nodes[b]->name;
+  });
+  std::vector<std::string> out;
+  out.reserve(order.size());
+  for (size_t i : order) out.push_back(nodes[i]->name);
+  return out;
+}
+
+void Framework::Reserve(const CycleContext& ctx, ClusterCache& cache, const std::string& node) {
+  for (auto& e : plugins_) e.plugin->Reserve(ctx, cache, node);
 }
 
 }  // namespace kennel::scheduler

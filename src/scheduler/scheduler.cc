@@ -3,196 +3,403 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
-#include <ctime>
+#include <condition_variable>
+#include <deque>
 #include <map>
 #include <mutex>
-#include <set>
 #include <thread>
 
+#include "api/json_access.h"
 #include "base/time.h"
+#include "client/events.h"
 #include "client/informer.h"
-#include "client/workqueue.h"
-#include "scheduler/framework.h"
+#include "scheduler/cache.h"
+#include "scheduler/extender.h"
+#include "scheduler/plugins.h"
+#include "scheduler/preemption.h"
+#include "scheduler/queue.h"
 
 namespace kennel::scheduler {
 namespace {
 
+using api::Field;
+using api::Str;
 using client::json;
 
-std::string Str(const json& obj, const char* a, const char* b) {
-  if (!obj.is_object() || !obj.contains(a) || !obj[a].is_object()) return "";
-  const json& inner = obj[a];
-  auto it = inner.find(b);
-  return it != inner.end() && it->is_string() ? it->get<std::string>() : "";
-}
+constexpr size_t kMaxCounters = 50000;
 
-bool IsOurs(const json& pod) {
-  std::string name = Str(pod, "spec", "schedulerName");
-  return name.empty() || name == "default-scheduler" || name == "kennel-scheduler";
-}
-
-bool Unassigned(const json& pod) {
-  return Str(pod, "spec", "nodeName").empty() && Str(pod, "metadata", "deletionTimestamp").empty();
-}
+std::string Meta(const json& obj, const char* field) { return Str(Field(obj, "metadata"), field); }
+std::string SpecStr(const json& obj, const char* field) { return Str(Field(obj, "spec"), field); }
 
 bool Terminal(const json& pod) {
-  std::string phase = Str(pod, "status", "phase");
+  std::string phase = Str(Field(pod, "status"), "phase");
   return phase == "Succeeded" || phase == "Failed";
 }
 
-class SchedulerImpl : public Scheduler {
+// The parts of a node that placement reads: a change elsewhere (heartbeat
+// conditions) is no reason to retry parked pods.
+bool NodeSchedulingChanged(const json& before, const json& after) {
+  return Field(before, "spec") != Field(after, "spec") ||
+         Field(Field(before, "metadata"), "labels") != Field(Field(after, "metadata"), "labels") ||
+         Field(Field(before, "status"), "allocatable") !=
+             Field(Field(after, "status"), "allocatable");
+}
+
+// Volumes as the informers see them.
+class InformerVolumes : public VolumeLister {
  public:
-  explicit SchedulerImpl(client::Client* client)
-      : client_(client),
-        nodes_(client, client::kNodes, ""),
-        pods_(client, client::kPods, ""),
-        filters_(DefaultFilters()),
-        scores_(DefaultScores()) {}
-
-  ~SchedulerImpl() override {
-    nodes_.Stop();
-    pods_.Stop();
-    queue_.ShutDown();
-    if (worker_.joinable()) worker_.join();
+  InformerVolumes(client::Informer* claims, client::Informer* volumes, client::Informer* classes)
+      : claims_(claims), volumes_(volumes), classes_(classes) {}
+  std::optional<json> Claim(const std::string& ns, const std::string& name) const override {
+    return claims_->Get(ns + "/" + name);
   }
-
-  void Run() {
-    client::InformerHandler on_pod;
-    on_pod.on_add = [this](const json& p) { Consider(p); };
-    on_pod.on_update = [this](const json&, const json& p) { Consider(p); };
-    // A pod that goes frees room: the pending ones may fit now.
-    on_pod.on_delete = [this](const json& p) {
-      ForgetAssumed(client::Informer::KeyOf(p));
-      RetryPending();
-    };
-    pods_.AddHandler(std::move(on_pod));
-    client::InformerHandler on_node;
-    on_node.on_add = [this](const json&) { RetryPending(); };
-    on_node.on_update = [this](const json&, const json&) { RetryPending(); };
-    nodes_.AddHandler(std::move(on_node));
-    nodes_.Start();
-    pods_.Start();
-    worker_ = std::thread([this] { WorkLoop(); });
+  std::optional<json> Volume(const std::string& name) const override { return volumes_->Get(name); }
+  std::optional<json> StorageClass(const std::string& name) const override {
+    return classes_->Get(name);
   }
 
  private:
-  void Consider(const json& pod) {
-    std::string key = client::Informer::KeyOf(pod);
-    if (!Unassigned(pod)) {
-      ForgetAssumed(key);  // the cache caught up with our binding
-      return;
+  client::Informer* claims_;
+  client::Informer* volumes_;
+  client::Informer* classes_;
+};
+
+class SchedulerImpl : public Scheduler {
+ public:
+  SchedulerImpl(client::Client* client, SchedulerOptions options)
+      : client_(client),
+        options_(std::move(options)),
+        nodes_(client, client::kNodes, ""),
+        pods_(client, client::kPods, ""),
+        claims_(client, client::kPersistentVolumeClaims, ""),
+        volumes_(client, client::kPersistentVolumes, ""),
+        classes_(client, client::kStorageClasses, ""),
+        lister_(&claims_, &volumes_, &classes_),
+        framework_(DefaultPlugins(), FrameworkOptionsFrom(options_.config)),
+        events_(client, "default-scheduler") {
+    for (const auto& e : options_.config.extenders) extenders_.emplace_back(e);
+  }
+
+  ~SchedulerImpl() override {
+    queue_.ShutDown();
+    if (worker_.joinable()) worker_.join();
+    {
+      std::lock_guard lock(bind_mu_);
+      bind_stopping_ = true;
     }
-    if (IsOurs(pod)) queue_.Add(key);
+    bind_cv_.notify_all();
+    for (auto& t : binders_) t.join();
+    for (client::Informer* i : {&nodes_, &pods_, &claims_, &volumes_, &classes_}) i->Stop();
   }
 
-  void RetryPending() {
-    std::lock_guard lock(mu_);
-    for (const auto& key : pending_) queue_.Add(key);
-  }
-
-  void ForgetAssumed(const std::string& key) {
-    std::lock_guard lock(mu_);
-    assumed_.erase(key);
-  }
-
-  void WorkLoop() {
-    nodes_.WaitForSync(std::chrono::seconds(30));
-    pods_.WaitForSync(std::chrono::seconds(30));
-    while (auto key = queue_.Get()) {
-      ScheduleOne(*key);
-      queue_.Done(*key);
+  void Run() {
+    WatchPods();
+    WatchNodes();
+    WatchVolumes();
+    for (client::Informer* i : {&nodes_, &pods_, &claims_, &volumes_, &classes_}) i->Start();
+    worker_ = std::thread([this] { ScheduleLoop(); });
+    for (int i = 0; i < std::max(1, options_.bind_workers); ++i) {
+      binders_.emplace_back([this] { BindLoop(); });
     }
   }
 
-  // Every node with what the pods bound to it (or being bound) request.
-  std::vector<NodeInfo> Snapshot() {
-    std::map<std::string, NodeInfo> by_name;
-    for (const json& n : nodes_.List()) {
-      NodeInfo info;
-      info.name = Str(n, "metadata", "name");
-      info.node = n;
-      info.allocatable = NodeAllocatable(n);
-      by_name[info.name] = std::move(info);
-    }
-    auto charge = [&](const std::string& node, const json& pod) {
-      auto it = by_name.find(node);
-      if (it != by_name.end()) it->second.requested.Add(PodRequests(pod));
+ private:
+  struct BindTask {
+    std::shared_ptr<const PodInfo> pod;  // as assumed: node_name is the chosen node
+    const Extender* binder = nullptr;
+  };
+
+  static FrameworkOptions FrameworkOptionsFrom(const SchedulerConfig& config) {
+    FrameworkOptions o;
+    o.percentage_of_nodes_to_score = config.percentage_of_nodes_to_score;
+    o.score_weights = config.score_weights;
+    o.enabled = [config](std::string_view point, std::string_view plugin) {
+      return config.PluginEnabled(point, plugin);
     };
-    std::map<std::string, std::pair<std::string, json>> assumed;
-    {
-      std::lock_guard lock(mu_);
-      assumed = assumed_;
-    }
-    for (const json& p : pods_.List()) {
-      std::string node = Str(p, "spec", "nodeName");
-      if (node.empty() || Terminal(p)) continue;
-      assumed.erase(client::Informer::KeyOf(p));
-      charge(node, p);
-    }
-    for (const auto& [key, placed] : assumed) charge(placed.first, placed.second);
-    std::vector<NodeInfo> out;
-    for (auto& [name, info] : by_name) out.push_back(std::move(info));
-    return out;
+    return o;
   }
 
-  void ScheduleOne(const std::string& key) {
-    auto pod = pods_.Get(key);
-    if (!pod || !Unassigned(*pod) || !IsOurs(*pod)) {
-      std::lock_guard lock(mu_);
-      pending_.erase(key);
+  bool IsOurs(const json& pod) const {
+    std::string name = SpecStr(pod, "schedulerName");
+    return name.empty() || name == options_.config.scheduler_name || name == "default-scheduler" ||
+           name == "kennel-scheduler";
+  }
+
+  // --- informer events ---------------------------------------------------------
+
+  void WatchPods() {
+    client::InformerHandler h;
+    h.on_add = [this](const json& p) { OnPod(nullptr, p); };
+    h.on_update = [this](const json& old, const json& p) { OnPod(&old, p); };
+    h.on_delete = [this](const json& p) { OnPodGone(client::Informer::KeyOf(p)); };
+    pods_.AddHandler(std::move(h));
+  }
+
+  void OnPod(const json* old, const json& pod) {
+    const std::string key = client::Informer::KeyOf(pod);
+    if (Terminal(pod)) {
+      OnPodGone(key);  // its resources are free again
       return;
     }
-    {
-      std::lock_guard lock(mu_);
-      if (assumed_.count(key)) return;  // bound already; the cache lags
-    }
-    Placement placement = Place(*pod, Snapshot(), filters_, scores_);
-    const std::string ns = Str(*pod, "metadata", "namespace");
-    const std::string name = Str(*pod, "metadata", "name");
-    if (!placement.node) {
+    if (!SpecStr(pod, "nodeName").empty()) {
+      auto info = CompilePod(pod);
+      bool relabeled = old != nullptr && Field(Field(*old, "metadata"), "labels") !=
+                                             Field(Field(pod, "metadata"), "labels");
       {
         std::lock_guard lock(mu_);
-        pending_.insert(key);
+        cache_.UpsertPod(std::move(info));
       }
-      ReportUnschedulable(*pod, placement.message);
-      queue_.AddRateLimited(key);
+      queue_.Delete(key);
+      if (relabeled) queue_.MoveAllToActive();
       return;
     }
-    json binding = {
-        {"apiVersion", "v1"},
-        {"kind", "Binding"},
-        {"metadata", {{"name", name}, {"namespace", ns}}},
-        {"target", {{"apiVersion", "v1"}, {"kind", "Node"}, {"name", *placement.node}}}};
-    auto bound = client_->PostSubresource(client::kPods, ns, name, "binding", binding);
-    if (!bound.ok()) {
-      if (bound.status().code() != Code::kConflict && bound.status().code() != Code::kNotFound) {
-        spdlog::warn("scheduler: binding {} to {}: {}", key, *placement.node,
-                     bound.status().ToString());
-        queue_.AddRateLimited(key);
-      }
+    if (!Meta(pod, "deletionTimestamp").empty() || !IsOurs(pod)) {
+      queue_.Delete(key);
       return;
     }
-    std::lock_guard lock(mu_);
-    assumed_[key] = {*placement.node, *pod};
-    pending_.erase(key);
-    queue_.Forget(key);
+    {
+      // Assumed already (its binding in flight): this is an older version.
+      std::lock_guard lock(mu_);
+      if (cache_.Pod(key)) return;
+    }
+    queue_.Add(CompilePod(pod));
   }
 
-  // PodScheduled=False/Unschedulable, and an Event, as kube-scheduler does;
-  // both only when the message changed, so retries do not flood the store.
-  void ReportUnschedulable(const json& pod, const std::string& message) {
-    const std::string key = client::Informer::KeyOf(pod);
+  void OnPodGone(const std::string& key) {
+    bool placed = false;
     {
       std::lock_guard lock(mu_);
-      auto [it, inserted] = reported_.try_emplace(key, message);
-      if (!inserted && it->second == message) return;
+      placed = cache_.Pod(key) != nullptr;
+      cache_.RemovePod(key);
+    }
+    queue_.Delete(key);
+    {
+      std::lock_guard lock(report_mu_);
+      reported_.erase(key);
+    }
+    if (placed) queue_.MoveAllToActive();
+  }
+
+  void WatchNodes() {
+    client::InformerHandler h;
+    h.on_add = [this](const json& n) {
+      {
+        std::lock_guard lock(mu_);
+        cache_.UpsertNode(n);
+      }
+      queue_.MoveAllToActive();
+    };
+    h.on_update = [this](const json& old, const json& n) {
+      {
+        std::lock_guard lock(mu_);
+        cache_.UpsertNode(n);
+      }
+      if (NodeSchedulingChanged(old, n)) queue_.MoveAllToActive();
+    };
+    h.on_delete = [this](const json& n) {
+      std::lock_guard lock(mu_);
+      cache_.RemoveNode(Meta(n, "name"));
+    };
+    nodes_.AddHandler(std::move(h));
+  }
+
+  void WatchVolumes() {
+    client::InformerHandler claims;
+    claims.on_add = [this](const json& c) { OnClaim(c); };
+    claims.on_update = [this](const json&, const json& c) { OnClaim(c); };
+    claims.on_delete = [this](const json& c) {
+      {
+        std::lock_guard lock(mu_);
+        cache_.RemoveClaim(client::Informer::KeyOf(c));
+      }
+      queue_.MoveAllToActive();
+    };
+    claims_.AddHandler(std::move(claims));
+    client::InformerHandler any;
+    any.on_add = [this](const json&) { queue_.MoveAllToActive(); };
+    any.on_update = [this](const json&, const json&) { queue_.MoveAllToActive(); };
+    volumes_.AddHandler(any);
+    classes_.AddHandler(std::move(any));
+  }
+
+  // A claim placed on a node takes that node's local storage.
+  void OnClaim(const json& claim) {
+    const std::string key = client::Informer::KeyOf(claim);
+    std::string node = Str(Field(Field(claim, "metadata"), "annotations"), kSelectedNodeAnnotation);
+    {
+      std::lock_guard lock(mu_);
+      if (node.empty()) {
+        cache_.RemoveClaim(key);
+      } else {
+        cache_.SetClaim(key, node, ClaimStorageRequest(claim));
+      }
+    }
+    queue_.MoveAllToActive();
+  }
+
+  // --- scheduling --------------------------------------------------------------
+
+  void ScheduleLoop() {
+    for (client::Informer* i : {&nodes_, &pods_, &claims_, &volumes_, &classes_}) {
+      i->WaitForSync(std::chrono::seconds(30));
+    }
+    while (auto pod = queue_.Pop()) ScheduleOne(pod);
+  }
+
+  void ScheduleOne(const std::shared_ptr<const PodInfo>& pod) {
+    std::unique_lock lock(mu_);
+    cache_.TrimCounters(kMaxCounters);
+    if (cache_.Pod(pod->key)) {  // placed meanwhile
+      lock.unlock();
+      queue_.Done(pod->key);
+      return;
+    }
+    CycleContext ctx{*pod, cache_, &lister_};
+    Placement placement = framework_.Schedule(ctx);
+    std::vector<const NodeInfo*> feasible;
+    for (const auto& name : placement.feasible) feasible.push_back(cache_.Node(name));
+    std::map<std::string, int64_t> extra_scores;
+    std::string extender_error;
+    if (!feasible.empty() && !extenders_.empty()) {
+      extender_error = RunExtenders(*pod, feasible, placement, extra_scores);
+    }
+    if (feasible.empty()) {
+      HandleUnschedulable(lock, ctx, placement, extender_error);
+      return;
+    }
+    std::string node = framework_.Rank(ctx, feasible, extra_scores).front();
+    auto assumed = std::make_shared<PodInfo>(*pod);
+    assumed->node_name = node;
+    cache_.UpsertPod(assumed);
+    framework_.Reserve(ctx, cache_, node);
+    lock.unlock();
+    BindTask task{std::move(assumed), Binder(*pod)};
+    {
+      std::lock_guard bind_lock(bind_mu_);
+      bind_queue_.push_back(std::move(task));
+    }
+    bind_cv_.notify_one();
+  }
+
+  // Extenders filter the feasible nodes in turn, then score them. Returns an
+  // error message when a non-ignorable extender failed (the pod then fits
+  // nowhere this cycle).
+  std::string RunExtenders(const PodInfo& pod, std::vector<const NodeInfo*>& feasible,
+                           Placement& placement, std::map<std::string, int64_t>& extra) {
+    for (const Extender& ext : extenders_) {
+      if (feasible.empty()) break;
+      if (!ext.IsFilter() || !ext.IsInterested(pod.pod)) continue;
+      std::vector<const json*> nodes;
+      for (const NodeInfo* n : feasible) nodes.push_back(&n->node);
+      auto result = ext.Filter(pod.pod, nodes);
+      if (!result.ok()) {
+        if (ext.IsIgnorable()) continue;
+        feasible.clear();
+        return result.status().message();
+      }
+      std::map<std::string, const NodeInfo*> by_name;
+      for (const NodeInfo* n : feasible) by_name[n->name] = n;
+      feasible.clear();
+      for (const auto& name : result->feasible) {
+        auto it = by_name.find(name);
+        if (it == by_name.end()) continue;
+        feasible.push_back(it->second);
+        by_name.erase(it);
+      }
+      for (const auto* failed : {&result->failed, &result->failed_unresolvable}) {
+        for (const auto& [name, reason] : *failed) {
+          if (by_name.erase(name)) placement.failures.push_back({name, reason, false});
+        }
+      }
+      // Nodes the extender neither kept nor explained still failed it.
+      for (const auto& [name, n] : by_name) {
+        placement.failures.push_back({name, "node(s) were filtered out by an extender", false});
+      }
+    }
+    for (const Extender& ext : extenders_) {
+      if (feasible.empty()) break;
+      if (!ext.IsPrioritizer() || !ext.IsInterested(pod.pod)) continue;
+      std::vector<const json*> nodes;
+      for (const NodeInfo* n : feasible) nodes.push_back(&n->node);
+      auto scores = ext.Prioritize(pod.pod, nodes);
+      if (!scores.ok()) {
+        // kube-scheduler ignores a failed prioritize call: scores only rank.
+        spdlog::warn("scheduler: extender prioritize for {}: {}", pod.key,
+                     scores.status().ToString());
+        continue;
+      }
+      for (const auto& [node, score] : *scores) extra[node] += score;
+    }
+    return "";
+  }
+
+  const Extender* Binder(const PodInfo& pod) const {
+    for (const Extender& ext : extenders_) {
+      if (ext.IsBinder() && ext.IsInterested(pod.pod)) return &ext;
+    }
+    return nullptr;
+  }
+
+  void HandleUnschedulable(std::unique_lock<std::mutex>& lock, const CycleContext& ctx,
+                           const Placement& placement, const std::string& extender_error) {
+    const PodInfo& pod = ctx.pod;
+    std::string message;
+    if (placement.prefilter_reason) {
+      message = "0/" + std::to_string(placement.total_nodes) +
+                " nodes are available: " + *placement.prefilter_reason + ".";
+    } else if (!extender_error.empty()) {
+      message = extender_error;
+    } else {
+      std::map<std::string, int> reasons;
+      for (const auto& f : placement.failures) ++reasons[f.reason];
+      message = UnschedulableMessage(placement.total_nodes, reasons);
+    }
+    std::optional<Preemption> preemption;
+    if (extender_error.empty()) {
+      PreemptionOutcome outcome = FindPreemption(framework_, ctx, placement);
+      preemption = std::move(outcome.chosen);
+      if (!outcome.message.empty()) message += " " + outcome.message;
+    }
+    lock.unlock();
+    if (preemption) Preempt(pod, *preemption);
+    ReportUnschedulable(pod, message, preemption ? preemption->node : "");
+    queue_.Unschedulable(pod.key);
+  }
+
+  // Evicts the victims (graceful deletion, their own grace periods) and
+  // nominates the node for the preemptor, which is retried when they are gone.
+  void Preempt(const PodInfo& pod, const Preemption& p) {
+    for (const auto& victim : p.victims) {
+      client::DeleteOptions opts;
+      opts.precondition_uid = victim->uid;
+      Status st = client_->Delete(client::kPods, victim->ns, victim->name, opts);
+      if (!st.ok() && st.code() != Code::kNotFound) {
+        spdlog::warn("scheduler: preempting {} for {}: {}", victim->key, pod.key, st.ToString());
+        continue;
+      }
+      events_.Record(victim->pod, "Pod", "Normal", "Preempted",
+                     "Preempted by pod " + pod.uid + " on node " + p.node);
+    }
+    spdlog::info("scheduler: {} preempts {} pod(s) on {}", pod.key, p.victims.size(), p.node);
+  }
+
+  // PodScheduled=False/Unschedulable (and nominatedNodeName after a
+  // preemption), and a FailedScheduling Event, as kube-scheduler does; the
+  // status only when the message changed, so retries do not flood the store.
+  void ReportUnschedulable(const PodInfo& pod, const std::string& message,
+                           const std::string& nominated) {
+    {
+      std::lock_guard lock(report_mu_);
+      auto [it, inserted] = reported_.try_emplace(pod.key, message);
+      if (!inserted && it->second == message && nominated.empty()) return;
       it->second = message;
     }
-    const std::string ns = Str(pod, "metadata", "namespace");
-    const std::string name = Str(pod, "metadata", "name");
     json conditions = json::array();
-    for (const json& c : pod.value("status", json::object()).value("conditions", json::array())) {
-      if (c.value("type", "") != "PodScheduled") conditions.push_back(c);
+    const json& old = Field(Field(pod.pod, "status"), "conditions");
+    if (old.is_array()) {
+      for (const json& c : old) {
+        if (Str(c, "type") != "PodScheduled") conditions.push_back(c);
+      }
     }
     conditions.push_back({{"type", "PodScheduled"},
                           {"status", "False"},
@@ -200,48 +407,114 @@ class SchedulerImpl : public Scheduler {
                           {"message", message},
                           {"lastProbeTime", nullptr},
                           {"lastTransitionTime", NowRfc3339()}});
-    json patch = {{"status", {{"phase", "Pending"}, {"conditions", conditions}}}};
-    auto st = client_->Patch(client::kPods, ns, name, client::PatchType::kMerge, patch, "status");
-    if (!st.ok()) spdlog::warn("scheduler: status of {}: {}", key, st.status().ToString());
-    json event = {{"apiVersion", "v1"},
-                  {"kind", "Event"},
-                  {"metadata", {{"generateName", name + "."}, {"namespace", ns}}},
-                  {"involvedObject",
-                   {{"apiVersion", "v1"},
-                    {"kind", "Pod"},
-                    {"name", name},
-                    {"namespace", ns},
-                    {"uid", Str(pod, "metadata", "uid")}}},
-                  {"reason", "FailedScheduling"},
-                  {"message", message},
-                  {"type", "Warning"},
-                  {"source", {{"component", "default-scheduler"}}},
-                  {"reportingComponent", "default-scheduler"},
-                  {"firstTimestamp", NowRfc3339()},
-                  {"lastTimestamp", NowRfc3339()},
-                  {"count", 1}};
-    auto ev = client_->Create(client::kEvents, ns, event);
-    if (!ev.ok()) spdlog::warn("scheduler: event for {}: {}", key, ev.status().ToString());
+    json status = {{"phase", "Pending"}, {"conditions", conditions}};
+    if (!nominated.empty()) status["nominatedNodeName"] = nominated;
+    auto st = client_->Patch(client::kPods, pod.ns, pod.name, client::PatchType::kMerge,
+                             json{{"status", status}}, "status");
+    if (!st.ok() && st.status().code() != Code::kNotFound) {
+      spdlog::warn("scheduler: status of {}: {}", pod.key, st.status().ToString());
+    }
+    events_.Record(pod.pod, "Pod", "Warning", "FailedScheduling", message);
+  }
+
+  // --- binding -----------------------------------------------------------------
+
+  void BindLoop() {
+    while (true) {
+      BindTask task;
+      {
+        std::unique_lock lock(bind_mu_);
+        bind_cv_.wait(lock, [&] { return bind_stopping_ || !bind_queue_.empty(); });
+        if (bind_stopping_) return;
+        task = std::move(bind_queue_.front());
+        bind_queue_.pop_front();
+      }
+      Bind(task);
+    }
+  }
+
+  void Bind(const BindTask& task) {
+    const PodInfo& pod = *task.pod;
+    Status st = SelectNodeForClaims(pod);
+    if (st.ok()) {
+      if (task.binder != nullptr) {
+        st = task.binder->Bind(pod.ns, pod.name, pod.uid, pod.node_name);
+      } else {
+        json binding = {
+            {"apiVersion", "v1"},
+            {"kind", "Binding"},
+            {"metadata", {{"name", pod.name}, {"namespace", pod.ns}, {"uid", pod.uid}}},
+            {"target", {{"apiVersion", "v1"}, {"kind", "Node"}, {"name", pod.node_name}}}};
+        auto bound = client_->PostSubresource(client::kPods, pod.ns, pod.name, "binding", binding);
+        if (!bound.ok()) st = bound.status();
+      }
+    }
+    if (st.ok()) {
+      queue_.Done(pod.key);
+      events_.Record(pod.pod, "Pod", "Normal", "Scheduled",
+                     "Successfully assigned " + pod.key + " to " + pod.node_name);
+      return;
+    }
+    // Not bound: the pod no longer holds the node.
+    {
+      std::lock_guard lock(mu_);
+      auto current = cache_.Pod(pod.key);
+      if (current && current.get() == task.pod.get()) cache_.RemovePod(pod.key);
+    }
+    if (st.code() == Code::kNotFound || st.code() == Code::kConflict) {
+      // Deleted, or bound by someone else: the informer has the news.
+      queue_.Done(pod.key);
+      return;
+    }
+    spdlog::warn("scheduler: binding {} to {}: {}", pod.key, pod.node_name, st.ToString());
+    queue_.Backoff(pod.key);
+  }
+
+  // PreBind: record the chosen node on the pod's WaitForFirstConsumer claims
+  // that do not name one yet, so the claim is provisioned where the pod runs.
+  Status SelectNodeForClaims(const PodInfo& pod) {
+    for (const std::string& name : pod.claims) {
+      auto claim = lister_.Claim(pod.ns, name);
+      if (!claim || !SpecStr(*claim, "volumeName").empty()) continue;
+      if (!Str(Field(Field(*claim, "metadata"), "annotations"), kSelectedNodeAnnotation).empty()) {
+        continue;
+      }
+      json patch = {{"metadata", {{"annotations", {{kSelectedNodeAnnotation, pod.node_name}}}}}};
+      auto st = client_->Patch(client::kPersistentVolumeClaims, pod.ns, name,
+                               client::PatchType::kMerge, patch);
+      if (!st.ok()) return st.status();
+    }
+    return Status::Ok();
   }
 
   client::Client* client_;
-  client::Informer nodes_;
-  client::Informer pods_;
-  std::vector<std::unique_ptr<FilterPlugin>> filters_;
-  std::vector<std::unique_ptr<ScorePlugin>> scores_;
-  client::WorkQueue queue_;
+  SchedulerOptions options_;
+  client::Informer nodes_, pods_, claims_, volumes_, classes_;
+  InformerVolumes lister_;
+  std::vector<Extender> extenders_;
+
+  std::mutex mu_;  // cache_
+  ClusterCache cache_;
+  Framework framework_;  // the scheduling thread's
+  SchedulingQueue queue_;
+  client::EventRecorder events_;
   std::thread worker_;
 
-  std::mutex mu_;
-  std::set<std::string> pending_;                                // unschedulable keys
-  std::map<std::string, std::pair<std::string, json>> assumed_;  // key → (node, pod)
-  std::map<std::string, std::string> reported_;                  // key → last message
+  std::mutex bind_mu_;
+  std::condition_variable bind_cv_;
+  std::deque<BindTask> bind_queue_;
+  bool bind_stopping_ = false;
+  std::vector<std::thread> binders_;
+
+  std::mutex report_mu_;
+  std::map<std::string, std::string> reported_;  // key → last message
 };
 
 }  // namespace
 
-StatusOr<std::unique_ptr<Scheduler>> Scheduler::Start(client::Client* client) {
-  auto s = std::make_unique<SchedulerImpl>(client);
+StatusOr<std::unique_ptr<Scheduler>> Scheduler::Start(client::Client* client,
+                                                      SchedulerOptions options) {
+  auto s = std::make_unique<SchedulerImpl>(client, std::move(options));
   s->Run();
   return std::unique_ptr<Scheduler>(std::move(s));
 }
