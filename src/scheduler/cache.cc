@@ -114,6 +114,8 @@ void ClusterCache::UpsertNode(const json& node) {
   info.node = std::move(compiled.node);
   info.labels = std::move(compiled.labels);
   info.allocatable = std::move(compiled.allocatable);
+  info.unschedulable = compiled.unschedulable;
+  info.taints = std::move(compiled.taints);
   if (relabel) {
     CountDomains(info, +1);
     for (const auto& [key, pod] : info.pods) Account(*pod, +1);

@@ -202,11 +202,23 @@ std::shared_ptr<const PodInfo> CompilePod(const json& pod) {
   }
   if (st.ok()) st = CompileSpread(Field(spec, "topologySpreadConstraints"), *info);
   if (!st.ok()) info->error = st.message();
+  for (const json& t : ArrayOrEmpty(Field(spec, "tolerations"))) {
+    info->tolerations.push_back(
+        {Str(t, "key"), Str(t, "value"), Str(t, "effect"), Str(t, "operator") == "Exists"});
+  }
+  info->has_node_constraints =
+      Field(spec, "nodeSelector").is_object() || !Field(affinity, "nodeAffinity").is_null();
   for (const json& v : ArrayOrEmpty(Field(spec, "volumes"))) {
     std::string claim = Str(Field(v, "persistentVolumeClaim"), "claimName");
     if (!claim.empty()) info->claims.push_back(std::move(claim));
   }
   return info;
+}
+
+bool Toleration::Tolerates(const Taint& taint) const {
+  if (!effect.empty() && effect != taint.effect) return false;
+  if (exists) return key.empty() || key == taint.key;
+  return key == taint.key && value == taint.value;
 }
 
 const std::string* NodeInfo::Label(const std::string& key) const {
@@ -222,6 +234,12 @@ NodeInfo CompileNode(const json& node) {
   const json& labels = Field(Field(node, "metadata"), "labels");
   if (labels.is_object()) info.labels = labels;
   info.allocatable = NodeAllocatable(node);
+  const json& spec = Field(node, "spec");
+  const json& unschedulable = Field(spec, "unschedulable");
+  info.unschedulable = unschedulable.is_boolean() && unschedulable.get<bool>();
+  for (const json& t : ArrayOrEmpty(Field(spec, "taints"))) {
+    info.taints.push_back({Str(t, "key"), Str(t, "value"), Str(t, "effect")});
+  }
   return info;
 }
 
@@ -325,14 +343,13 @@ Placement Framework::Schedule(const CycleContext& ctx) {
   }
   // The next pod starts where this one stopped, so every node gets its turn.
   next_start_ = (start + visited) % nodes.size();
-  out.feasible.reserve(feasible.size());
-  for (const NodeInfo* n : feasible) out.feasible.push_back(n->name);
+  out.feasible = std::move(feasible);
   return out;
 }
 
-std::vector<std::string> Framework::Rank(const CycleContext& ctx,
-                                         const std::vector<const NodeInfo*>& nodes,
-                                         const std::map<std::string, int64_t>& extra) {
+std::string Framework::SelectHost(const CycleContext& ctx,
+                                  const std::vector<const NodeInfo*>& nodes,
+                                  const std::map<std::string, int64_t>& extra) {
   std::vector<int64_t> total(nodes.size(), 0);
   std::vector<int64_t> scores(nodes.size());
   for (const auto& e : plugins_) {
@@ -341,20 +358,19 @@ std::vector<std::string> Framework::Rank(const CycleContext& ctx,
     e.plugin->Normalize(scores);
     for (size_t i = 0; i < nodes.size(); ++i) total[i] += scores[i] * e.weight;
   }
-  for (size_t i = 0; i < nodes.size(); ++i) {
-    auto it = extra.find(nodes[i]->name);
-    if (it != extra.end()) total[i] += it->second;
+  if (!extra.empty()) {
+    for (size_t i = 0; i < nodes.size(); ++i) {
+      auto it = extra.find(nodes[i]->name);
+      if (it != extra.end()) total[i] += it->second;
+    }
   }
-  std::vector<size_t> order(nodes.size());
-  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    if (total[a] != total[b]) return total[a] > total[b];
-    return nodes[a]->name < nodes[b]->name;
-  });
-  std::vector<std::string> out;
-  out.reserve(order.size());
-  for (size_t i : order) out.push_back(nodes[i]->name);
-  return out;
+  size_t best = 0;
+  for (size_t i = 1; i < nodes.size(); ++i) {
+    if (total[i] > total[best] || (total[i] == total[best] && nodes[i]->name < nodes[best]->name)) {
+      best = i;
+    }
+  }
+  return nodes[best]->name;
 }
 
 void Framework::Reserve(const CycleContext& ctx, ClusterCache& cache, const std::string& node) {

@@ -71,6 +71,21 @@ struct SpreadConstraint {
   bool honor_taints = false;        // nodeTaintsPolicy: Ignore (default)
 };
 
+struct Taint {
+  std::string key;
+  std::string value;
+  std::string effect;
+};
+
+struct Toleration {
+  std::string key;
+  std::string value;
+  std::string effect;   // empty: every effect
+  bool exists = false;  // operator Exists (else Equal)
+
+  bool Tolerates(const Taint& taint) const;
+};
+
 // A pod as the plugins read it, compiled once per object version.
 struct PodInfo {
   json pod;
@@ -90,6 +105,8 @@ struct PodInfo {
   std::vector<PodSelectorTerm> preferred_anti_affinity;
   std::vector<SpreadConstraint> spread;
   std::vector<std::string> claims;  // persistentVolumeClaim names
+  std::vector<Toleration> tolerations;
+  bool has_node_constraints = false;  // a nodeSelector or node affinity
   std::string error;  // a malformed selector: the pod cannot be placed, and this says why
 };
 
@@ -100,6 +117,8 @@ struct NodeInfo {
   json node;
   std::string name;
   json labels = json::object();
+  bool unschedulable = false;  // spec.unschedulable
+  std::vector<Taint> taints;
   Resources allocatable;
   Resources requested;                                         // by its pods (bound or assumed)
   std::map<std::string, std::shared_ptr<const PodInfo>> pods;  // by key
@@ -182,7 +201,7 @@ struct FilterFailure {
 };
 
 struct Placement {
-  std::vector<std::string> feasible;            // the nodes that passed (a sample)
+  std::vector<const NodeInfo*> feasible;        // the nodes that passed (a sample)
   std::vector<FilterFailure> failures;          // nodes that did not, with why
   std::optional<std::string> prefilter_reason;  // every node failed with this
   size_t total_nodes = 0;
@@ -201,7 +220,7 @@ class Framework {
 
   // The filtering half of a cycle: PreFilter, then Filter over nodes taken
   // round-robin until enough fit (NumFeasibleNodesToFind). The caller may
-  // narrow the feasible nodes further (extenders), then Rank them.
+  // narrow the feasible nodes further (extenders), then SelectHost.
   Placement Schedule(const CycleContext& ctx);
 
   // Runs the filters (after PreFilter of the same pod) on one node, e.g. a
@@ -211,10 +230,11 @@ class Framework {
   // Runs PreFilter for ctx.pod; false with *reason when the pod fits nowhere.
   bool RunPreFilter(const CycleContext& ctx, std::string* reason);
 
-  // Ranks nodes (names) by the plugins' weighted, normalized scores plus
-  // extra (e.g. extenders' scores by node); best first, ties by name.
-  std::vector<std::string> Rank(const CycleContext& ctx, const std::vector<const NodeInfo*>& nodes,
-                                const std::map<std::string, int64_t>& extra = {});
+  // The best of nodes (non-empty) by the plugins' weighted, normalized
+  // scores plus extra (e.g. extenders' scores by node); ties go to the
+  // first by name.
+  std::string SelectHost(const CycleContext& ctx, const std::vector<const NodeInfo*>& nodes,
+                         const std::map<std::string, int64_t>& extra = {});
 
   // How many feasible nodes a cycle looks for among n nodes.
   int NumFeasibleNodesToFind(int n) const;

@@ -79,9 +79,7 @@ class FrameworkTest : public ::testing::Test {
       }
       return out;
     }
-    std::vector<const NodeInfo*> nodes;
-    for (const auto& n : p.feasible) nodes.push_back(cache_.Node(n));
-    out.node = framework_.Rank(ctx, nodes).front();
+    out.node = framework_.SelectHost(ctx, p.feasible);
     if (assume) {
       auto placed = std::make_shared<PodInfo>(*info);
       placed->node_name = *out.node;

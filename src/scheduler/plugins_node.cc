@@ -20,21 +20,9 @@ constexpr int64_t kDefaultMemory = 200LL << 20;
 
 const json& Spec(const PodInfo& pod) { return Field(pod.pod, "spec"); }
 
-bool Tolerates(const PodInfo& pod, const json& taint) {
-  const json& tolerations = Field(Spec(pod), "tolerations");
-  if (!tolerations.is_array()) return false;
-  for (const json& t : tolerations) {
-    std::string effect = Str(t, "effect");
-    if (!effect.empty() && effect != Str(taint, "effect")) continue;
-    std::string op = Str(t, "operator");
-    std::string key = Str(t, "key");
-    if (op == "Exists") {
-      if (key.empty() || key == Str(taint, "key")) return true;
-    } else if (key == Str(taint, "key") && Str(t, "value") == Str(taint, "value")) {
-      return true;
-    }
-  }
-  return false;
+bool Tolerates(const PodInfo& pod, const Taint& taint) {
+  return std::any_of(pod.tolerations.begin(), pod.tolerations.end(),
+                     [&](const Toleration& t) { return t.Tolerates(taint); });
 }
 
 // One node selector requirement (In, NotIn, Exists, DoesNotExist, Gt, Lt).
@@ -97,10 +85,8 @@ class NodeUnschedulable : public Plugin {
   std::string_view Name() const override { return "NodeUnschedulable"; }
   PreFilterResult PreFilter(const CycleContext&) override { return {std::nullopt, true, false}; }
   std::optional<std::string> Filter(const CycleContext& ctx, const NodeInfo& node) const override {
-    const json& u = Field(Field(node.node, "spec"), "unschedulable");
-    if (!u.is_boolean() || !u.get<bool>()) return std::nullopt;
-    static const json kTaint = {{"key", "node.kubernetes.io/unschedulable"},
-                                {"effect", "NoSchedule"}};
+    if (!node.unschedulable) return std::nullopt;
+    static const Taint kTaint{"node.kubernetes.io/unschedulable", "", "NoSchedule"};
     if (Tolerates(ctx.pod, kTaint)) return std::nullopt;
     return "node(s) were unschedulable";
   }
@@ -112,26 +98,20 @@ class TaintToleration : public Plugin {
   int64_t DefaultWeight() const override { return 3; }
   PreFilterResult PreFilter(const CycleContext&) override { return {std::nullopt, true, true}; }
   std::optional<std::string> Filter(const CycleContext& ctx, const NodeInfo& node) const override {
-    const json& taints = Field(Field(node.node, "spec"), "taints");
-    if (!taints.is_array()) return std::nullopt;
-    for (const json& taint : taints) {
-      std::string effect = Str(taint, "effect");
-      if (effect != "NoSchedule" && effect != "NoExecute") continue;
+    for (const Taint& taint : node.taints) {
+      if (taint.effect != "NoSchedule" && taint.effect != "NoExecute") continue;
       if (Tolerates(ctx.pod, taint)) continue;
-      std::string kv = Str(taint, "key");
-      if (!Str(taint, "value").empty()) kv += ": " + Str(taint, "value");
+      std::string kv = taint.key;
+      if (!taint.value.empty()) kv += ": " + taint.value;
       return "node(s) had untolerated taint {" + kv + "}";
     }
     return std::nullopt;
   }
   // Fewer untolerated PreferNoSchedule taints is better.
   int64_t Score(const CycleContext& ctx, const NodeInfo& node) const override {
-    const json& taints = Field(Field(node.node, "spec"), "taints");
     int64_t count = 0;
-    if (taints.is_array()) {
-      for (const json& taint : taints) {
-        if (Str(taint, "effect") == "PreferNoSchedule" && !Tolerates(ctx.pod, taint)) ++count;
-      }
+    for (const Taint& taint : node.taints) {
+      if (taint.effect == "PreferNoSchedule" && !Tolerates(ctx.pod, taint)) ++count;
     }
     return count;
   }
@@ -146,6 +126,7 @@ class NodeAffinity : public Plugin {
   std::string_view Name() const override { return "NodeAffinity"; }
   int64_t DefaultWeight() const override { return 2; }
   PreFilterResult PreFilter(const CycleContext& ctx) override {
+    if (!ctx.pod.has_node_constraints) return {};
     bool selector = Field(Spec(ctx.pod), "nodeSelector").is_object();
     const json& affinity = NodeAffinityOf(ctx.pod);
     bool required = !Field(affinity, "requiredDuringSchedulingIgnoredDuringExecution").is_null();
@@ -287,11 +268,8 @@ bool MatchesNodeSelectorAndAffinity(const PodInfo& pod, const NodeInfo& node) {
 }
 
 bool ToleratesNodeTaints(const PodInfo& pod, const NodeInfo& node) {
-  const json& taints = Field(Field(node.node, "spec"), "taints");
-  if (!taints.is_array()) return true;
-  return std::all_of(taints.begin(), taints.end(), [&](const json& taint) {
-    std::string effect = Str(taint, "effect");
-    return (effect != "NoSchedule" && effect != "NoExecute") || Tolerates(pod, taint);
+  return std::all_of(node.taints.begin(), node.taints.end(), [&](const Taint& taint) {
+    return (taint.effect != "NoSchedule" && taint.effect != "NoExecute") || Tolerates(pod, taint);
   });
 }
 

@@ -195,7 +195,7 @@ class PodTopologySpread : public Plugin {
   static int64_t CountDomains(const CycleContext& ctx, const SpreadConstraint& c, int64_t* min) {
     const std::string& key = c.term.topology_key;
     const TopologyCounts& counts = ctx.cache.CountMatching(c.term);
-    bool restricted = (c.honor_node_affinity && HasNodeConstraints(ctx.pod)) || c.honor_taints;
+    bool restricted = (c.honor_node_affinity && ctx.pod.has_node_constraints) || c.honor_taints;
     if (!restricted) {
       const auto& domains = ctx.cache.Domains(key);
       *min = LowestCount(domains, counts);
@@ -222,13 +222,6 @@ class PodTopologySpread : public Plugin {
       if (min == 0) break;
     }
     return min;
-  }
-
-  static bool HasNodeConstraints(const PodInfo& pod) {
-    const json& spec = pod.pod.contains("spec") ? pod.pod["spec"] : pod.pod;
-    if (spec.contains("nodeSelector")) return true;
-    auto aff = spec.find("affinity");
-    return aff != spec.end() && aff->is_object() && aff->contains("nodeAffinity");
   }
 
   std::vector<State> hard_, soft_;

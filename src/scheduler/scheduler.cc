@@ -256,8 +256,7 @@ class SchedulerImpl : public Scheduler {
     }
     CycleContext ctx{*pod, cache_, &lister_};
     Placement placement = framework_.Schedule(ctx);
-    std::vector<const NodeInfo*> feasible;
-    for (const auto& name : placement.feasible) feasible.push_back(cache_.Node(name));
+    std::vector<const NodeInfo*> feasible = placement.feasible;
     std::map<std::string, int64_t> extra_scores;
     std::string extender_error;
     if (!feasible.empty() && !extenders_.empty()) {
@@ -267,7 +266,7 @@ class SchedulerImpl : public Scheduler {
       HandleUnschedulable(lock, ctx, placement, extender_error);
       return;
     }
-    std::string node = framework_.Rank(ctx, feasible, extra_scores).front();
+    std::string node = framework_.SelectHost(ctx, feasible, extra_scores);
     auto assumed = std::make_shared<PodInfo>(*pod);
     assumed->node_name = node;
     cache_.UpsertPod(assumed);
