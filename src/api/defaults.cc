@@ -414,6 +414,13 @@ void DefaultStorageClass(json& sc) {
   DefaultIfUnset(sc, "volumeBindingMode", "Immediate");
 }
 
+// value is a plain int32 that Kubernetes' JSON always carries (0 when the
+// client left it out); preemptionPolicy is a pointer, so only absence is unset.
+void DefaultPriorityClass(json& pc) {
+  DefaultIfUnset(pc, "value", 0);
+  DefaultIfUnset(pc, "preemptionPolicy", "PreemptLowerPriority");
+}
+
 // Not defaults in Kubernetes, but fields its JSON always carries.
 void DefaultEvent(json& ev) {
   DefaultIfUnset(ev, "reportingComponent", "");
@@ -438,6 +445,7 @@ Defaulter FindDefaulter(std::string_view api_version, std::string_view kind) {
       {{"apps/v1", "Deployment"}, DefaultDeployment},
       {{"apps/v1", "ReplicaSet"}, DefaultReplicaSet},
       {{"storage.k8s.io/v1", "StorageClass"}, DefaultStorageClass},
+      {{"scheduling.k8s.io/v1", "PriorityClass"}, DefaultPriorityClass},
   };
   auto it = kTable.find({api_version, kind});
   return it == kTable.end() ? nullptr : it->second;
@@ -472,21 +480,6 @@ void AddDefaultTolerations(json& spec) {
   }
 }
 
-void DefaultPriority(json& spec) {
-  std::string cls = Str(spec, "priorityClassName");
-  std::optional<int64_t> priority;
-  if (cls.empty()) {
-    priority = 0;
-  } else if (cls == "system-node-critical") {
-    priority = 2000001000;
-  } else if (cls == "system-cluster-critical") {
-    priority = 2000000000;
-  }
-  if (!priority) return;
-  DefaultIfUnset(spec, "priority", *priority);
-  DefaultIfBlank(spec, "preemptionPolicy", "PreemptLowerPriority");
-}
-
 void CreateDefaults(json& obj, std::string_view api_version, std::string_view kind) {
   if (api_version == "v1" && kind == "Namespace") {
     json* spec = Ensure(obj, "spec");
@@ -500,7 +493,6 @@ void CreateDefaults(json& obj, std::string_view api_version, std::string_view ki
   } else if (api_version == "v1" && kind == "Pod") {
     if (json* spec = Child(obj, "spec")) {
       AddDefaultTolerations(*spec);
-      DefaultPriority(*spec);
     }
   }
 }

@@ -12,7 +12,8 @@
 // k8s.io/kubernetes pkg/apis/*/v1 defaulters, plus the few fields that
 // Kubernetes fills in through its create strategies or admission plugins and
 // that clients observe (Pod status.phase/qosClass, serviceAccountName,
-// default tolerations and priority, Namespace finalizer). A field Kubernetes
+// default tolerations, Namespace finalizer). Pod priority comes from the
+// PriorityClass objects, which the API server reads: see priority.h. A field Kubernetes
 // treats as unset when it is the zero value ("" for most strings, 0 for
 // non-pointer integers such as probe thresholds) is defaulted the same way
 // here; pointer fields (replicas, terminationGracePeriodSeconds...) are only
@@ -61,6 +62,7 @@ namespace kennel::api {
 //   Secret: type Opaque.
 //   Node: status.allocatable = status.capacity when absent.
 //   StorageClass: reclaimPolicy Delete, volumeBindingMode Immediate.
+//   PriorityClass: value 0 when absent, preemptionPolicy PreemptLowerPriority.
 //   Event: reportingComponent/reportingInstance "" and source {}.
 //   Lease, ConfigMap, ServiceAccount, ControllerRevision: nothing.
 void ApplyDefaults(nlohmann::json& obj);
@@ -70,10 +72,8 @@ void ApplyDefaults(nlohmann::json& obj);
 //   Namespace: spec.finalizers gains "kubernetes" (the namespace controller
 //     removes it when finalizing, so update must not restore it).
 //   Pod: the DefaultTolerationSeconds tolerations (not-ready and unreachable,
-//     NoExecute, 300 s) unless already tolerated, and priority /
-//     preemptionPolicy from priorityClassName (0 and PreemptLowerPriority
-//     without one; the built-in system-node-critical / system-cluster-critical
-//     classes; unknown classes are left for validation).
+//     NoExecute, 300 s) unless already tolerated. (priority and
+//     preemptionPolicy: AdmitPodPriority in priority.h.)
 void ApplyCreateDefaults(nlohmann::json& obj);
 
 // The Kubernetes QoS class of a Pod ("Guaranteed", "Burstable" or

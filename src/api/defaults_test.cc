@@ -251,7 +251,7 @@ TEST(PodDefaults, Idempotent) {
 
 // --- Create-only -------------------------------------------------------------
 
-TEST(PodCreateDefaults, AddsDefaultTolerationsAndPriority) {
+TEST(PodCreateDefaults, AddsDefaultTolerations) {
   json pod = CreateDefaulted(MinimalPod());
   const json& spec = pod["spec"];
   ASSERT_EQ(spec["tolerations"].size(), 2u);
@@ -259,8 +259,9 @@ TEST(PodCreateDefaults, AddsDefaultTolerationsAndPriority) {
             json::parse(R"({"key": "node.kubernetes.io/not-ready", "operator": "Exists",
                             "effect": "NoExecute", "tolerationSeconds": 300})"));
   EXPECT_EQ(spec["tolerations"][1]["key"], "node.kubernetes.io/unreachable");
-  EXPECT_EQ(spec["priority"], 0);
-  EXPECT_EQ(spec["preemptionPolicy"], "PreemptLowerPriority");
+  // Priority needs the PriorityClass objects: admission's job (priority.h).
+  EXPECT_FALSE(spec.contains("priority"));
+  EXPECT_FALSE(spec.contains("preemptionPolicy"));
   // The ordinary defaults are there too.
   EXPECT_EQ(spec["restartPolicy"], "Always");
 }
@@ -279,16 +280,6 @@ TEST(PodCreateDefaults, RespectsExistingTolerations) {
   json all = MinimalPod();
   all["spec"]["tolerations"] = {{{"operator", "Exists"}}};  // tolerates everything
   EXPECT_EQ(CreateDefaulted(all)["spec"]["tolerations"].size(), 1u);
-}
-
-TEST(PodCreateDefaults, PriorityFromBuiltInClasses) {
-  json pod = MinimalPod();
-  pod["spec"]["priorityClassName"] = "system-node-critical";
-  EXPECT_EQ(CreateDefaulted(pod)["spec"]["priority"], 2000001000);
-  pod["spec"]["priorityClassName"] = "system-cluster-critical";
-  EXPECT_EQ(CreateDefaulted(pod)["spec"]["priority"], 2000000000);
-  pod["spec"]["priorityClassName"] = "unknown";
-  EXPECT_FALSE(CreateDefaulted(pod)["spec"].contains("priority"));
 }
 
 TEST(PodCreateDefaults, UpdateDefaultsDoNotAddThem) {
@@ -529,6 +520,23 @@ TEST(StorageDefaults, StorageClass) {
       "reclaimPolicy": "Retain", "volumeBindingMode": "WaitForFirstConsumer"})"));
   EXPECT_EQ(wait["reclaimPolicy"], "Retain");
   EXPECT_EQ(wait["volumeBindingMode"], "WaitForFirstConsumer");
+}
+
+TEST(SchedulingDefaults, PriorityClassValueAndPreemptionPolicy) {
+  json pc = Defaulted(json::parse(R"({"apiVersion": "scheduling.k8s.io/v1",
+      "kind": "PriorityClass", "metadata": {"name": "high"}})"));
+  EXPECT_EQ(pc["value"], 0);
+  EXPECT_EQ(pc["preemptionPolicy"], "PreemptLowerPriority");
+  EXPECT_FALSE(pc.contains("globalDefault"));
+  json never = Defaulted(json::parse(R"({"apiVersion": "scheduling.k8s.io/v1",
+      "kind": "PriorityClass", "value": 7, "preemptionPolicy": "Never"})"));
+  EXPECT_EQ(never["value"], 7);
+  EXPECT_EQ(never["preemptionPolicy"], "Never");
+  // An explicit "" is the client's, for validation to refuse.
+  json blank = Defaulted(json::parse(R"({"apiVersion": "scheduling.k8s.io/v1",
+      "kind": "PriorityClass", "value": 7, "preemptionPolicy": ""})"));
+  EXPECT_EQ(blank["preemptionPolicy"], "");
+  ExpectIdempotent(pc);
 }
 
 TEST(NamespaceDefaults, NameLabelAndActivePhase) {

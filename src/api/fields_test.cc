@@ -713,6 +713,17 @@ constexpr char kLease[] = R"json({
            "strategy": "OldestEmulationVersion", "preferredHolder": "node-2"}
 })json";
 
+constexpr char kPriorityClass[] = R"json({
+  "apiVersion": "scheduling.k8s.io/v1",
+  "kind": "PriorityClass",
+  "metadata": {"name": "system-node-critical", "uid": "u", "resourceVersion": "74",
+               "generation": 1, "creationTimestamp": "2024-12-01T10:00:00Z"},
+  "value": 2000001000,
+  "globalDefault": false,
+  "description": "Used for system critical pods that must not be moved from their current node.",
+  "preemptionPolicy": "PreemptLowerPriority"
+})json";
+
 constexpr char kControllerRevision[] = R"json({
   "apiVersion": "apps/v1",
   "kind": "ControllerRevision",
@@ -821,6 +832,7 @@ std::vector<std::pair<std::string, json>> Corpus() {
     json j = Parse(text);
     c.emplace_back(j.value("kind", ""), std::move(j));
   }
+  c.emplace_back("PriorityClass", Parse(kPriorityClass));
   for (const char* source : kPersistentVolumeSources) {
     json pv = Parse(kPersistentVolume);
     json s = Parse(source);

@@ -30,6 +30,7 @@ std::string Core(std::string_view n) { return "io.k8s.api.core.v1." + std::strin
 std::string Apps(std::string_view n) { return "io.k8s.api.apps.v1." + std::string(n); }
 std::string Storage(std::string_view n) { return "io.k8s.api.storage.v1." + std::string(n); }
 std::string Coord(std::string_view n) { return "io.k8s.api.coordination.v1." + std::string(n); }
+std::string Sched(std::string_view n) { return "io.k8s.api.scheduling.v1." + std::string(n); }
 constexpr char kQuantity[] = "io.k8s.apimachinery.pkg.api.resource.Quantity";
 constexpr char kIntOrString[] = "io.k8s.apimachinery.pkg.util.intstr.IntOrString";
 constexpr char kRawExtension[] = "io.k8s.apimachinery.pkg.runtime.RawExtension";
@@ -1705,6 +1706,27 @@ void AddOtherGroupSchemas(Schemas& s) {
   s[Coord("Lease")] =
       Kind("Lease defines a lease concept.", "coordination.k8s.io", "Lease",
            {{"spec", Ref(Coord("LeaseSpec"), "spec contains the specification of the Lease.")}});
+  s[Sched("PriorityClass")] = Kind(
+      "PriorityClass defines mapping from a priority class name to the priority integer value. "
+      "The value can be any valid integer.",
+      "scheduling.k8s.io", "PriorityClass",
+      {{"description", Str("description is an arbitrary string that usually provides guidelines "
+                           "on when this priority class should be used.")},
+       {"globalDefault",
+        Bool("globalDefault specifies whether this PriorityClass should be considered as the "
+             "default priority for pods that do not have any priority class. Only one "
+             "PriorityClass can be marked as `globalDefault`. However, if more than one "
+             "PriorityClasses exists with their `globalDefault` field set to true, the smallest "
+             "value of such global default PriorityClasses will be used as the default "
+             "priority.")},
+       {"preemptionPolicy", Enum("preemptionPolicy is the Policy for preempting pods with lower "
+                                 "priority. One of Never, PreemptLowerPriority. Defaults to "
+                                 "PreemptLowerPriority if unset.",
+                                 {"Never", "PreemptLowerPriority"})},
+       {"value", Int32("value represents the integer value of this priority class. This is the "
+                       "actual priority that pods receive when they have the name of this class "
+                       "in their pod spec.")}},
+      {"value"});
   json scale = Kind(
       "Scale represents a scaling request for a resource.", "autoscaling", "Scale",
       {{"spec", Obj("ScaleSpec describes the attributes of a scale subresource.",

@@ -337,6 +337,14 @@ TEST(OpenApiSchemas, OtherGroupsDescribeTheirKinds) {
   EXPECT_EQ(RefName(deploy["properties"]["strategy"]), "io.k8s.api.apps.v1.DeploymentStrategy");
   // Documents hold only what they reference: apps/v1 has no Node.
   EXPECT_FALSE(apps["components"]["schemas"].contains("io.k8s.api.core.v1.Node"));
+  const json scheduling = Doc("apis/scheduling.k8s.io/v1");
+  const json& pc = Schema(scheduling, "io.k8s.api.scheduling.v1.PriorityClass");
+  EXPECT_EQ(pc["required"], json({"value"}));
+  EXPECT_EQ(pc["properties"]["value"]["format"], "int32");
+  EXPECT_EQ(pc["properties"]["globalDefault"]["type"], "boolean");
+  EXPECT_EQ(pc["properties"]["preemptionPolicy"]["enum"], json({"Never", "PreemptLowerPriority"}));
+  EXPECT_EQ(pc["x-kubernetes-group-version-kind"][0]["group"], "scheduling.k8s.io");
+  EXPECT_TRUE(scheduling["paths"].contains("/apis/scheduling.k8s.io/v1/priorityclasses/{name}"));
 }
 
 TEST(OpenApiDocument, DocumentsAreCachedAndIdentical) {

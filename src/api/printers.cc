@@ -820,6 +820,11 @@ json StorageClassCells(const json& o, TimePoint now) {
           Age(o, now)};
 }
 
+json PriorityClassCells(const json& o, TimePoint now) {
+  return {Name(o), Int(o, {"value"}), Bool(o, {"globalDefault"}), Age(o, now),
+          Str(o, {"preemptionPolicy"})};
+}
+
 json DefaultCells(const json& o, TimePoint now) { return {Name(o), Age(o, now)}; }
 
 // ---------------------------------------------------------------------------
@@ -1022,6 +1027,22 @@ std::map<std::string, Printer> BuildPrinters() {
         "allowVolumeExpansion shows whether the storage class allow volume expand."},
        kAgeCol},
       StorageClassCells};
+  p["scheduling.k8s.io/PriorityClass"] = {
+      {kNameCol,
+       {"Value", "integer", 0,
+        "value represents the integer value of this priority class. This is the actual priority "
+        "that pods receive when they have the name of this class in their pod spec."},
+       {"Global-Default", "boolean", 0,
+        "globalDefault specifies whether this PriorityClass should be considered as the default "
+        "priority for pods that do not have any priority class. Only one PriorityClass can be "
+        "marked as `globalDefault`. However, if more than one PriorityClasses exists with their "
+        "`globalDefault` field set to true, the smallest value of such global default "
+        "PriorityClasses will be used as the default priority."},
+       kAgeCol,
+       {"PreemptionPolicy", "string", 0,
+        "preemptionPolicy is the Policy for preempting pods with lower priority. One of Never, "
+        "PreemptLowerPriority. Defaults to PreemptLowerPriority if unset."}},
+      PriorityClassCells};
   p["coordination.k8s.io/Lease"] = {
       {kNameCol,
        {"Holder", "string", 0,

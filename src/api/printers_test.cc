@@ -199,6 +199,11 @@ TEST(TableColumns, StorageColumns) {
                           "AllowVolumeExpansion", "Age"));
   EXPECT_THAT(Names(TableColumns(Info("coordination.k8s.io", "Lease"))),
               ElementsAre("Name", "Holder", "Age"));
+  const json pc = TableColumns(Info("scheduling.k8s.io", "PriorityClass"));
+  EXPECT_THAT(Names(pc, 0),
+              ElementsAre("Name", "Value", "Global-Default", "Age", "PreemptionPolicy"));
+  EXPECT_EQ(pc[1]["type"], "integer");
+  EXPECT_EQ(pc[2]["type"], "boolean");
 }
 
 TEST(TableColumns, UnknownKindFallsBackToNameAndAge) {
@@ -654,6 +659,19 @@ TEST(StorageCells, StorageClassDefaultMarkerAndDefaults) {
   EXPECT_EQ(Cells("storage.k8s.io", "StorageClass", sc),
             json::array(
                 {"standard", "kennel.io/hostpath", "Retain", "WaitForFirstConsumer", true, "5m"}));
+}
+
+TEST(SchedulingCells, PriorityClass) {
+  json pc = {{"metadata", {{"name", "high"}, {"creationTimestamp", "2026-11-22T09:55:00Z"}}},
+             {"value", 1000},
+             {"globalDefault", true},
+             {"preemptionPolicy", "Never"}};
+  EXPECT_EQ(Cells("scheduling.k8s.io", "PriorityClass", pc),
+            json::array({"high", 1000, true, "5m", "Never"}));
+  // Unset fields print as Go's zero values.
+  json bare = {{"metadata", {{"name", "bare"}, {"creationTimestamp", "2026-11-22T09:55:00Z"}}}};
+  EXPECT_EQ(Cells("scheduling.k8s.io", "PriorityClass", bare),
+            json::array({"bare", 0, false, "5m", ""}));
 }
 
 // --- Robustness --------------------------------------------------------------

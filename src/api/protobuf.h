@@ -1,7 +1,7 @@
 // Decoding of Kubernetes' protobuf wire encoding into Kennel's JSON objects.
 //
 // kubectl's generator commands (`kubectl create namespace|configmap|secret|
-// service|deployment|serviceaccount ...`) POST their object as
+// service|deployment|serviceaccount|priorityclass ...`) POST their object as
 // `application/vnd.kubernetes.protobuf` and never retry in JSON, so the API
 // server must read that encoding; it always answers in JSON, so there is no
 // encoder. The decoder is driven by hand-written schema tables
@@ -9,7 +9,8 @@
 // from newer clients still decode.
 //
 // Decodable kinds: v1 Namespace, ConfigMap, Secret, Service, ServiceAccount,
-// Pod, PersistentVolumeClaim; apps/v1 Deployment, ReplicaSet, StatefulSet.
+// Pod, PersistentVolumeClaim; apps/v1 Deployment, ReplicaSet, StatefulSet;
+// scheduling.k8s.io/v1 PriorityClass.
 // Their `status` is never decoded (the server ignores it on writes anyway),
 // nor are affinity, topologySpreadConstraints, dnsConfig, managedFields or
 // projected/downwardAPI volumes.

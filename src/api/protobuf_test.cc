@@ -530,6 +530,22 @@ TEST(DecodeProtobuf, PodWithNegativeIntsAndPackedOrUnpackedRepeatedInts) {
   })"));
 }
 
+TEST(DecodeProtobuf, PriorityClassAsKubectlCreatePriorityClassSendsIt) {
+  // Go's encoder writes every non-pointer field; preemptionPolicy is a pointer.
+  Proto pc;
+  pc.Msg(1, Meta("high")).Int(2, 1000).Varint(3, 1).Bytes(4, "x").Bytes(5, "Never");
+  EXPECT_EQ(MustDecode(Envelope("scheduling.k8s.io/v1", "PriorityClass", pc)), json::parse(R"({
+    "apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass", "metadata": {"name": "high"},
+    "value": 1000, "globalDefault": true, "description": "x", "preemptionPolicy": "Never"
+  })"));
+  // Zero values are dropped as omitempty would (the defaulter puts value 0 back).
+  Proto zero;
+  zero.Msg(1, Meta("low")).Int(2, 0).Varint(3, 0).Bytes(4, "");
+  EXPECT_EQ(MustDecode(Envelope("scheduling.k8s.io/v1", "PriorityClass", zero)), json::parse(R"({
+    "apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass", "metadata": {"name": "low"}
+  })"));
+}
+
 TEST(DecodeProtobuf, UnknownFieldsOfEveryWireTypeAreSkipped) {
   Proto meta;
   meta.Bytes(1, "cfg")

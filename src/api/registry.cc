@@ -42,6 +42,7 @@ std::vector<ResourceInfo> BuildRegistry() {
   add("apps", "ControllerRevision", "controllerrevisions", true, {}, {}, false, false);
   add("storage.k8s.io", "StorageClass", "storageclasses", false, {"sc"}, {}, false, false);
   add("coordination.k8s.io", "Lease", "leases", true, {}, {}, false, false);
+  add("scheduling.k8s.io", "PriorityClass", "priorityclasses", false, {"pc"}, {}, false, false);
   return r;
 }
 

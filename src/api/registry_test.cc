@@ -29,11 +29,24 @@ TEST(Registry, UnknownResourceIsNull) {
   EXPECT_EQ(FindResource("", "v2", "pods"), nullptr);
 }
 
-TEST(Registry, ServesFourGroupVersions) {
+TEST(Registry, PriorityClassesAreClusterScopedWithShortNamePc) {
+  const ResourceInfo* pc = FindResource("scheduling.k8s.io", "v1", "priorityclasses");
+  ASSERT_NE(pc, nullptr);
+  EXPECT_EQ(pc->kind, "PriorityClass");
+  EXPECT_EQ(pc->singular, "priorityclass");
+  EXPECT_FALSE(pc->namespaced);
+  EXPECT_EQ(pc->short_names, std::vector<std::string>{"pc"});
+  EXPECT_TRUE(pc->categories.empty());
+  EXPECT_EQ(pc->GroupResource(), "priorityclasses.scheduling.k8s.io");
+  EXPECT_EQ(FindByApiVersionKind("scheduling.k8s.io/v1", "PriorityClass"), pc);
+}
+
+TEST(Registry, ServesFiveGroupVersions) {
   auto gvs = ServedGroupVersions();
-  ASSERT_EQ(gvs.size(), 4u);
+  ASSERT_EQ(gvs.size(), 5u);
   EXPECT_EQ(gvs[0].group, "");
   EXPECT_EQ(gvs[1].group, "apps");
+  EXPECT_EQ(gvs[4].group, "scheduling.k8s.io");
 }
 
 }  // namespace

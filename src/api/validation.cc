@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "api/names.h"
+#include "api/priority.h"
 #include "api/quantity.h"
 #include "api/registry.h"
 
@@ -1284,6 +1285,9 @@ void ValidatePodSpec(const Obj& spec, PodContext ctx) {
   ValidateOptionalName(spec, "subdomain", ValidateDns1123Label);
   ValidateOptionalName(spec, "serviceAccountName", ValidateDns1123Subdomain);
   ValidateOptionalName(spec, "nodeName", ValidateDns1123Subdomain);
+  ValidateOptionalName(spec, "priorityClassName", ValidateDns1123Subdomain);
+  spec.Int("priority");  // only its type: the Priority admission plugin sets it
+  ValidateEnum(spec, "preemptionPolicy", {"PreemptLowerPriority", "Never"});
   ValidateLabels(spec.Strings("nodeSelector"), spec.At("nodeSelector"), errs);
   errs.NonNegative(spec.At("terminationGracePeriodSeconds"),
                    spec.Int("terminationGracePeriodSeconds"));
@@ -2216,6 +2220,54 @@ void ValidateLease(const Obj& root) {
   root.errs().NonNegative(spec.At("leaseTransitions"), spec.Int("leaseTransitions"));
 }
 
+// ---------------------------------------------------------------------------
+// Scheduling: PriorityClass.
+
+// value is an int32 on the wire.
+std::optional<int64_t> PriorityClassValue(const Obj& root) {
+  std::optional<int64_t> value = root.Int("value");
+  if (value && (*value < std::numeric_limits<int32_t>::min() ||
+                *value > std::numeric_limits<int32_t>::max())) {
+    root.errs().TypeInvalid(root.At("value"), Shown::Int(*value), "must be of type int32");
+    return std::nullopt;
+  }
+  return value;
+}
+
+// On create only, as Kubernetes: the reserved prefix and the user maximum.
+void ValidatePriorityClassCreate(const Obj& root) {
+  Errors& errs = root.errs();
+  std::string name = root.Child("metadata").Str("name");
+  int64_t value = PriorityClassValue(root).value_or(0);
+  if (name.rfind(kSystemPriorityClassPrefix, 0) == 0) {
+    std::string mismatch =
+        SystemPriorityClassMismatch(name, value, root.Bool("globalDefault").value_or(false));
+    if (!mismatch.empty()) {
+      errs.Forbidden(root.At("metadata").Child("name"),
+                     "priority class names with '" + std::string(kSystemPriorityClassPrefix) +
+                         "' prefix are reserved for system use only. error: " + mismatch);
+    }
+  } else if (value > kHighestUserDefinablePriority) {
+    errs.Forbidden(root.At("value"), "maximum allowed value of a user defined priority is " +
+                                         std::to_string(kHighestUserDefinablePriority));
+  }
+}
+
+void ValidatePriorityClass(const Obj& root) {
+  PriorityClassValue(root);
+  ValidateEnum(root, "preemptionPolicy", {"PreemptLowerPriority", "Never"});
+}
+
+void ValidatePriorityClassUpdate(const Obj& root, const json& old_root) {
+  json value = Member(root.raw(), "value");
+  json old_value = Member(old_root, "value");
+  if (value != old_value) {
+    root.errs().Forbidden(root.At("value"), "may not be changed in an update.");
+  }
+  ValidateImmutable(Member(root.raw(), "preemptionPolicy"), Member(old_root, "preemptionPolicy"),
+                    root.At("preemptionPolicy"), root.errs());
+}
+
 void ValidateNothingMore(const Obj&) {}
 
 // ---------------------------------------------------------------------------
@@ -2227,6 +2279,7 @@ struct KindRules {
   NameRule name_rule;
   void (*validate)(const Obj& root);                               // on create and update
   void (*validate_update)(const Obj& root, const json& old_root);  // update only; may be null
+  void (*validate_create)(const Obj& root) = nullptr;              // create only, before `validate`
 };
 
 constexpr KindRules kRules[] = {
@@ -2250,6 +2303,8 @@ constexpr KindRules kRules[] = {
     {"storage.k8s.io", "StorageClass", NameRule::kSubdomain, ValidateStorageClass,
      ValidateStorageClassUpdate},
     {"coordination.k8s.io", "Lease", NameRule::kSubdomain, ValidateLease, nullptr},
+    {"scheduling.k8s.io", "PriorityClass", NameRule::kSubdomain, ValidatePriorityClass,
+     ValidatePriorityClassUpdate, ValidatePriorityClassCreate},
 };
 
 // A kind served without rules of its own still gets its metadata checked.
@@ -2289,6 +2344,7 @@ Status Validate(const json& obj, const json* old_obj) {
   const bool update = old_obj != nullptr;
   ValidateObjectMeta(root, *info, rules.name_rule, /*check_name_format=*/!update);
   if (update) ValidateObjectMetaUpdate(root, *old_obj);
+  if (!update && rules.validate_create != nullptr) rules.validate_create(root);
   rules.validate(root);
   if (update && rules.validate_update != nullptr) rules.validate_update(root, *old_obj);
   if (errs.empty()) return Status::Ok();

@@ -43,9 +43,11 @@
 //   - Per kind: StatefulSet, Deployment, ReplicaSet, Service, Endpoints,
 //     ConfigMap, Secret, PersistentVolumeClaim, PersistentVolume, Namespace,
 //     Node, Event, ServiceAccount, StorageClass, ControllerRevision, Lease,
-//     with their update rules (StatefulSet spec freeze, selector and
-//     clusterIP immutability, PVC growth-only requests, immutable ConfigMaps
-//     and Secrets, StorageClass provisioner/parameters...).
+//     PriorityClass, with their update rules (StatefulSet spec freeze,
+//     selector and clusterIP immutability, PVC growth-only requests, immutable
+//     ConfigMaps and Secrets, StorageClass provisioner/parameters, PriorityClass
+//     value and preemptionPolicy...). A PriorityClass's reserved "system-"
+//     prefix and user maximum are checked on create only, as Kubernetes does.
 //
 // Deliberate differences from Kubernetes 1.32: a Pod update may set
 // spec.nodeName once (binding goes through the same check); a StatefulSet's

@@ -1422,6 +1422,127 @@ TEST(ValidationLease, Spec) {
   EXPECT_THAT(Causes(lease), ElementsAre(OnField("spec.leaseTransitions")));
 }
 
+// ---------------------------------------------------------------------------
+// PriorityClass.
+
+json PriorityClass(const std::string& name, int64_t value) {
+  json pc = Named("scheduling.k8s.io/v1", "PriorityClass", name, false);
+  pc["value"] = value;
+  pc["preemptionPolicy"] = "PreemptLowerPriority";
+  return pc;
+}
+
+TEST(ValidationPriorityClass, UserClassesUpToOneBillion) {
+  ExpectValid(PriorityClass("high", 1000000000));
+  ExpectValid(PriorityClass("negative", -2147483648LL));
+  json never = PriorityClass("batch", 10);
+  never["preemptionPolicy"] = "Never";
+  never["globalDefault"] = true;
+  never["description"] = "batch jobs";
+  ExpectValid(never);
+  Status s = ValidateObject(PriorityClass("too-high", 1000000001), nullptr);
+  ASSERT_EQ(s.code(), Code::kInvalid);
+  EXPECT_EQ(s.message(),
+            "PriorityClass.scheduling.k8s.io \"too-high\" is invalid: value: Forbidden: maximum "
+            "allowed value of a user defined priority is 1000000000");
+  EXPECT_THAT(s.causes(), ElementsAre(IsCause("FieldValueForbidden", "value",
+                                              "Forbidden: maximum allowed value of a user "
+                                              "defined priority is 1000000000")));
+}
+
+TEST(ValidationPriorityClass, SystemPrefixIsReservedForTheBuiltInClasses) {
+  ExpectValid(PriorityClass("system-node-critical", 2000001000));
+  ExpectValid(PriorityClass("system-cluster-critical", 2000000000));
+  EXPECT_THAT(Causes(PriorityClass("system-mine", 10)),
+              ElementsAre(IsCause("FieldValueForbidden", "metadata.name",
+                                  "Forbidden: priority class names with 'system-' prefix are "
+                                  "reserved for system use only. error: system-mine is not a "
+                                  "known system priority class")));
+  EXPECT_THAT(Causes(PriorityClass("system-node-critical", 5)),
+              ElementsAre(IsCause("FieldValueForbidden", "metadata.name",
+                                  "Forbidden: priority class names with 'system-' prefix are "
+                                  "reserved for system use only. error: value of "
+                                  "system-node-critical PriorityClass must be 2000001000")));
+  json default_system = PriorityClass("system-cluster-critical", 2000000000);
+  default_system["globalDefault"] = true;
+  EXPECT_THAT(Causes(default_system),
+              ElementsAre(IsCause("FieldValueForbidden", "metadata.name",
+                                  "Forbidden: priority class names with 'system-' prefix are "
+                                  "reserved for system use only. error: globalDefault of "
+                                  "system-cluster-critical PriorityClass must be false")));
+}
+
+TEST(ValidationPriorityClass, ValueIsAnInt32AndPolicyAnEnum) {
+  json pc = PriorityClass("p", 1);
+  pc["value"] = "high";
+  EXPECT_THAT(Causes(pc), ElementsAre(IsCause("FieldValueTypeInvalid", "value",
+                                              "Invalid value: \"high\": must be of type "
+                                              "integer")));
+  pc["value"] = 3000000000LL;
+  EXPECT_THAT(Causes(pc), Contains(IsCause("FieldValueTypeInvalid", "value",
+                                           "Invalid value: 3000000000: must be of type int32")));
+  pc = PriorityClass("p", 1);
+  pc["preemptionPolicy"] = "Sometimes";
+  EXPECT_THAT(Causes(pc), ElementsAre(IsCause("FieldValueNotSupported", "preemptionPolicy",
+                                              "Unsupported value: \"Sometimes\": supported "
+                                              "values: \"PreemptLowerPriority\", \"Never\"")));
+  pc["preemptionPolicy"] = "";
+  EXPECT_THAT(Causes(pc),
+              ElementsAre(IsCause("FieldValueRequired", "preemptionPolicy", "Required value")));
+}
+
+TEST(ValidationPriorityClass, ValueAndPreemptionPolicyAreImmutable) {
+  json old_pc = PriorityClass("high", 1000);
+  json pc = old_pc;
+  pc["description"] = "now described";
+  pc["globalDefault"] = true;
+  ExpectValid(pc, &old_pc);
+  pc["value"] = 2000;
+  EXPECT_THAT(Causes(pc, &old_pc),
+              ElementsAre(IsCause("FieldValueForbidden", "value",
+                                  "Forbidden: may not be changed in an update.")));
+  pc = old_pc;
+  pc["preemptionPolicy"] = "Never";
+  EXPECT_THAT(Causes(pc, &old_pc),
+              ElementsAre(IsCause("FieldValueInvalid", "preemptionPolicy",
+                                  "Invalid value: \"Never\": field is immutable")));
+  // The create-only rules are not re-checked: the built-in classes stay updatable.
+  json system = PriorityClass("system-node-critical", 2000001000);
+  json labelled = system;
+  labelled["metadata"]["labels"] = {{"tier", "system"}};
+  ExpectValid(labelled, &system);
+}
+
+TEST(ValidationPod, PriorityFieldsAreTyped) {
+  json pod = Pod();
+  pod["spec"]["priorityClassName"] = "high";
+  pod["spec"]["priority"] = 1000;
+  pod["spec"]["preemptionPolicy"] = "Never";
+  ExpectValid(pod);
+  pod["spec"]["priorityClassName"] = "High_Class";
+  pod["spec"]["priority"] = "1000";
+  pod["spec"]["preemptionPolicy"] = "Sometimes";
+  std::vector<StatusCause> causes = Causes(pod);
+  EXPECT_THAT(causes, Contains(OnField("spec.priorityClassName")));
+  EXPECT_THAT(causes, Contains(IsCause("FieldValueTypeInvalid", "spec.priority",
+                                       "Invalid value: \"1000\": must be of type integer")));
+  EXPECT_THAT(causes, Contains(OnField("spec.preemptionPolicy")));
+}
+
+TEST(ValidationPod, PriorityIsImmutableOnUpdate) {
+  json old_pod = Pod();
+  old_pod["spec"]["priorityClassName"] = "high";
+  old_pod["spec"]["priority"] = 1000;
+  old_pod["spec"]["preemptionPolicy"] = "PreemptLowerPriority";
+  const json changes[] = {
+      {{"priority", 5}}, {{"priorityClassName", "other"}}, {{"preemptionPolicy", "Never"}}};
+  for (const json& change : changes) {
+    json pod = old_pod;
+    pod["spec"].update(change);
+    EXPECT_THAT(Causes(pod, &old_pod), ElementsAre(OnField("spec"))) << change;
+  }
+}
+
 TEST(ValidationAllKinds, EveryServedKindHasWorkingRules) {
   // Each served kind, named badly, reports the name and nothing throws.
   for (const char* api_kind :
@@ -1429,7 +1550,7 @@ TEST(ValidationAllKinds, EveryServedKindHasWorkingRules) {
         "v1/Node", "v1/Event", "v1/PersistentVolume", "v1/PersistentVolumeClaim",
         "v1/ServiceAccount", "apps/v1/StatefulSet", "apps/v1/Deployment", "apps/v1/ReplicaSet",
         "apps/v1/ControllerRevision", "storage.k8s.io/v1/StorageClass",
-        "coordination.k8s.io/v1/Lease"}) {
+        "coordination.k8s.io/v1/Lease", "scheduling.k8s.io/v1/PriorityClass"}) {
     std::string s = api_kind;
     std::string kind = s.substr(s.rfind('/') + 1);
     json obj = {{"apiVersion", s.substr(0, s.rfind('/'))},

@@ -19,6 +19,7 @@
 #include "api/openapi.h"
 #include "api/patch.h"
 #include "api/printers.h"
+#include "api/priority.h"
 #include "api/protobuf.h"
 #include "api/registry.h"
 #include "api/selector.h"
@@ -72,6 +73,11 @@ ApiResponse JsonResponse(int code, const json& body) {
 }
 
 bool WantsTable(const std::string& accept) { return accept.find("as=Table") != std::string::npos; }
+
+bool IsPod(const api::ResourceInfo& info) { return info.group.empty() && info.kind == "Pod"; }
+bool IsPriorityClass(const api::ResourceInfo& info) {
+  return info.group == "scheduling.k8s.io" && info.kind == "PriorityClass";
+}
 
 std::string MediaType(const std::string& content_type) {
   std::string t = content_type.substr(0, content_type.find(';'));
@@ -422,6 +428,16 @@ class Handler::Impl {
   asio::awaitable<void> FinalizeNamespace(std::string ns);
 
   Status CheckNamespaceWritable(const std::string& ns);
+  // The PriorityClass objects stored now, for the Priority admission plugin.
+  StatusOr<std::vector<json>> PriorityClasses();
+  // Kubernetes' mutating admission on create: the Priority plugin resolves a
+  // pod's priority. requested_name is the name the request carried.
+  Status MutatingAdmission(const api::ResourceInfo& info, json& obj,
+                           const std::string& requested_name);
+  // Validating admission on create and update: at most one default
+  // PriorityClass.
+  Status ValidatingAdmission(const api::ResourceInfo& info, const json& obj,
+                             api::PriorityClassOp op);
   StatusOr<DecodedPtr> Decode(const store::KeyValue& kv) {
     return cache_.Decode(kv.key, kv.value, kv.mod_revision);
   }
@@ -592,15 +608,28 @@ StatusOr<std::unique_ptr<WatchStream>> Handler::Impl::OpenWatch(const ApiRequest
 // Requests.
 
 Status Handler::Impl::Bootstrap() {
+  // Only what is missing is created: objects a user changed stay as they are.
+  auto create_if_missing = [&](const api::ResourceInfo& info, json obj) -> Status {
+    std::string key = ObjectKey(info, "", MetaString(obj, "name"));
+    if (store_->Get(key).ok()) return Status::Ok();
+    obj["metadata"]["uid"] = NewUid();
+    obj["metadata"]["creationTimestamp"] = NowRfc3339();
+    api::ApplyCreateDefaults(obj);
+    auto r = store::CreateSync(*store_, key, EncodeForStore(std::move(obj)));
+    if (!r.ok() && r.status().code() != Code::kAlreadyExists) return r.status();
+    return Status::Ok();
+  };
   const api::ResourceInfo* ns_info = api::FindResource("", "v1", "namespaces");
   for (const char* name : kSystemNamespaces) {
-    if (store_->Get(ObjectKey(*ns_info, "", name)).ok()) continue;
     json ns = {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", name}}}};
-    ns["metadata"]["uid"] = NewUid();
-    ns["metadata"]["creationTimestamp"] = NowRfc3339();
-    api::ApplyCreateDefaults(ns);
-    auto r = store::CreateSync(*store_, ObjectKey(*ns_info, "", name), EncodeForStore(ns));
-    if (!r.ok() && r.status().code() != Code::kAlreadyExists) return r.status();
+    RETURN_IF_ERROR(create_if_missing(*ns_info, std::move(ns)));
+  }
+  // Kubernetes' API server creates the built-in priority classes at start-up.
+  const api::ResourceInfo* pc_info =
+      api::FindResource("scheduling.k8s.io", "v1", "priorityclasses");
+  for (json pc : api::SystemPriorityClasses()) {
+    pc["metadata"]["generation"] = 1;
+    RETURN_IF_ERROR(create_if_missing(*pc_info, std::move(pc)));
   }
   return Status::Ok();
 }
@@ -862,6 +891,32 @@ Status Handler::Impl::CheckNamespaceWritable(const std::string& ns) {
   return Status::Ok();
 }
 
+StatusOr<std::vector<json>> Handler::Impl::PriorityClasses() {
+  const api::ResourceInfo* info = api::FindResource("scheduling.k8s.io", "v1", "priorityclasses");
+  ASSIGN_OR_RETURN(auto range, store_->Range({ListPrefix(*info, ""), "", 0}));
+  std::vector<json> out;
+  out.reserve(range.kvs.size());
+  for (const auto& kv : range.kvs) {
+    auto decoded = Decode(kv);
+    if (decoded.ok()) out.push_back((*decoded)->object);
+  }
+  return out;
+}
+
+Status Handler::Impl::MutatingAdmission(const api::ResourceInfo& info, json& obj,
+                                        const std::string& requested_name) {
+  if (!IsPod(info)) return Status::Ok();
+  ASSIGN_OR_RETURN(std::vector<json> classes, PriorityClasses());
+  return api::AdmitPodPriority(obj, classes, requested_name);
+}
+
+Status Handler::Impl::ValidatingAdmission(const api::ResourceInfo& info, const json& obj,
+                                          api::PriorityClassOp op) {
+  if (!IsPriorityClass(info)) return Status::Ok();
+  ASSIGN_OR_RETURN(std::vector<json> classes, PriorityClasses());
+  return api::AdmitPriorityClass(obj, classes, op);
+}
+
 asio::awaitable<StatusOr<DecodedPtr>> Handler::Impl::CreateObject(const api::ResourceInfo& info,
                                                                   std::string ns, json obj,
                                                                   bool dry_run) {
@@ -896,20 +951,27 @@ asio::awaitable<StatusOr<DecodedPtr>> Handler::Impl::CreateObject(const api::Res
   meta.erase("deletionGracePeriodSeconds");
   meta["uid"] = NewUid();
   meta["creationTimestamp"] = NowRfc3339();
-  if (obj.contains("spec")) meta["generation"] = 1;
+  // PriorityClass has no spec, but its create strategy sets generation too.
+  if (obj.contains("spec") || IsPriorityClass(info)) meta["generation"] = 1;
   if (info.status_subresource && info.kind != "Pod" && info.kind != "Node" &&
       info.kind != "Namespace") {
     obj.erase("status");  // status is the controllers' to write, through /status
   }
   bool generated = false;
   std::string generate_name = MetaString(obj, "generateName");
-  if (MetaString(obj, "name").empty() && !generate_name.empty()) {
+  const std::string requested_name = MetaString(obj, "name");
+  if (requested_name.empty() && !generate_name.empty()) {
     meta["name"] = generate_name + RandomSuffix();
     generated = true;
   }
   api::ApplyCreateDefaults(obj);
+  // Kubernetes' order: mutating admission, validation, validating admission.
+  Status mutated = MutatingAdmission(info, obj, requested_name);
+  if (!mutated.ok()) co_return mutated;
   Status valid = api::ValidateObject(obj, nullptr);
   if (!valid.ok()) co_return valid;
+  Status admitted = ValidatingAdmission(info, obj, api::PriorityClassOp::kCreate);
+  if (!admitted.ok()) co_return admitted;
   if (dry_run) co_return Unstored(std::move(obj));
   for (int attempt = 0;; ++attempt) {
     std::string name = MetaString(obj, "name");
@@ -1057,6 +1119,7 @@ StatusOr<json> PrepareForUpdate(const api::ResourceInfo& info, const json& curre
     }
   }
   api::ApplyDefaults(desired);
+  if (IsPod(info)) api::KeepPodPriority(desired, current);
   if (SpecPart(desired) != SpecPart(current) && current.contains("spec")) {
     meta["generation"] = cur_meta.value("generation", int64_t{1}) + 1;
   }
@@ -1080,6 +1143,8 @@ asio::awaitable<StatusOr<DecodedPtr>> Handler::Impl::GuaranteedUpdate(
     if (next == *current) co_return *current_decoded;  // no-op: no write, same resourceVersion
     Status valid = api::ValidateObject(next, current);
     if (!valid.ok()) co_return valid;
+    Status admitted = ValidatingAdmission(info, next, api::PriorityClassOp::kUpdate);
+    if (!admitted.ok()) co_return admitted;
     if (dry_run) co_return Unstored(std::move(next));
     // An object being deleted whose last finalizer just went is deleted now.
     bool finalize = !MetaString(next, "deletionTimestamp").empty() && !HasFinalizers(next) &&
@@ -1375,6 +1440,11 @@ asio::awaitable<StatusOr<json>> Handler::Impl::DeleteObject(const api::ResourceI
             policy + "\"",
         {{"FieldValueNotSupported", "Unsupported value: \"" + policy + "\"", "propagationPolicy"}});
   }
+  if (IsPriorityClass(info) && api::IsSystemPriorityClass(name)) {
+    co_return Status(Code::kForbidden,
+                     info.GroupResource() + " \"" + name +
+                         "\" is forbidden: this is a system priority class and cannot be deleted");
+  }
   if (info.kind == "Namespace") {
     for (const char* sys : kSystemNamespaces) {
       if (name == sys && std::string(sys) != "kube-node-lease") {
@@ -1541,6 +1611,9 @@ asio::awaitable<ApiResponse> Handler::Impl::DeleteCollection(const ApiRequest& r
     if (!obj.ok() || !filter->Matches(*obj)) continue;
     std::string obj_ns = MetaString(*obj, "namespace");
     std::string obj_name = MetaString(*obj, "name");
+    // The built-in classes stay (Kubernetes would delete them here and
+    // recreate them only at its next start).
+    if (IsPriorityClass(info) && api::IsSystemPriorityClass(obj_name)) continue;
     auto r = co_await DeleteObject(info, obj_ns, obj_name, *options, dry_run);
     if (!r.ok() && r.status().code() != Code::kNotFound) co_return Error(r.status());
     if (r.ok()) deleted.push_back(std::move(*r));

@@ -71,8 +71,9 @@ class Handler {
   Handler(store::Store* store, HandlerOptions options);
   ~Handler();
 
-  // Creates what every cluster has: namespaces default, kube-system,
-  // kube-public and kube-node-lease. Idempotent.
+  // Creates what every cluster has, where missing: namespaces default,
+  // kube-system, kube-public and kube-node-lease, and the priority classes
+  // system-node-critical and system-cluster-critical. Idempotent.
   Status Bootstrap();
 
   // Resumes background work a restart interrupted (namespaces left

@@ -1252,6 +1252,198 @@ TEST_F(HandlerTest, DeletedNamespaceTerminatesThenDisappearsWithItsContents) {
 }
 
 // ---------------------------------------------------------------------------
+// PriorityClasses and the Priority admission plugin.
+
+constexpr const char* kPcs = "/apis/scheduling.k8s.io/v1/priorityclasses";
+constexpr const char* kPods = "/api/v1/namespaces/default/pods";
+
+json PriorityClass(const std::string& name, int64_t value, bool global_default = false) {
+  json pc = {{"apiVersion", "scheduling.k8s.io/v1"},
+             {"kind", "PriorityClass"},
+             {"metadata", {{"name", name}}},
+             {"value", value}};
+  if (global_default) pc["globalDefault"] = true;
+  return pc;
+}
+
+json SimplePod(const std::string& name) {
+  return {{"apiVersion", "v1"},
+          {"kind", "Pod"},
+          {"metadata", {{"name", name}}},
+          {"spec", {{"containers", {{{"name", "c"}, {"image", "host"}}}}}}};
+}
+
+TEST_F(HandlerTest, BuiltInPriorityClassesExistAndCannotBeDeleted) {
+  json node = MustGet(std::string(kPcs) + "/system-node-critical");
+  EXPECT_EQ(node["value"], 2000001000);
+  EXPECT_EQ(node["preemptionPolicy"], "PreemptLowerPriority");
+  EXPECT_EQ(node["description"],
+            "Used for system critical pods that must not be moved from their current node.");
+  EXPECT_EQ(node["metadata"]["generation"], 1);
+  EXPECT_TRUE(node["metadata"].contains("uid"));
+  json cluster = MustGet(std::string(kPcs) + "/system-cluster-critical");
+  EXPECT_EQ(cluster["value"], 2000000000);
+
+  for (const char* name : {"system-node-critical", "system-cluster-critical"}) {
+    for (const char* query : {"", "?dryRun=All"}) {
+      ApiResponse r = Call("DELETE", std::string(kPcs) + "/" + name + query);
+      ExpectStatus(r, 403, "Forbidden");
+      EXPECT_EQ(Parse(r)["message"],
+                std::string("priorityclasses.scheduling.k8s.io \"") + name +
+                    "\" is forbidden: this is a system priority class and cannot be deleted");
+      EXPECT_EQ(Parse(r)["details"]["group"], "scheduling.k8s.io");
+      EXPECT_EQ(Parse(r)["details"]["kind"], "priorityclasses");
+    }
+  }
+  // A collection delete takes the user's classes and leaves the built-in ones.
+  MustCreate(kPcs, PriorityClass("mine", 5));
+  ASSERT_EQ(Call("DELETE", kPcs).code, 200);
+  EXPECT_EQ(Names(MustGet(kPcs)),
+            (std::vector<std::string>{"system-cluster-critical", "system-node-critical"}));
+
+  // Bootstrap again (a restart) keeps what is there, changes included.
+  ASSERT_EQ(Patch(std::string(kPcs) + "/system-node-critical", kMerge,
+                  {{"metadata", {{"labels", {{"seen", "yes"}}}}}})
+                .code,
+            200);
+  ASSERT_TRUE(handler_->Bootstrap().ok());
+  EXPECT_EQ(MustGet(std::string(kPcs) + "/system-node-critical")["metadata"]["labels"]["seen"],
+            "yes");
+}
+
+TEST_F(HandlerTest, PriorityClassesAreDefaultedValidatedAndHaveOneDefault) {
+  json high = MustCreate(kPcs, PriorityClass("high", 1000));
+  EXPECT_EQ(high["preemptionPolicy"], "PreemptLowerPriority");
+  EXPECT_EQ(high["metadata"]["generation"], 1);
+  EXPECT_FALSE(high["metadata"].contains("namespace"));
+
+  ApiResponse r = Post(kPcs, PriorityClass("too-high", 1000000001));
+  ExpectStatus(r, 422, "Invalid");
+  EXPECT_EQ(Parse(r)["message"],
+            "PriorityClass.scheduling.k8s.io \"too-high\" is invalid: value: Forbidden: maximum "
+            "allowed value of a user defined priority is 1000000000");
+  r = Post(kPcs, PriorityClass("system-mine", 1));
+  ExpectStatus(r, 422, "Invalid");
+  EXPECT_EQ(Parse(r)["details"]["causes"][0]["field"], "metadata.name");
+  // The built-in names are taken.
+  ExpectStatus(Post(kPcs, PriorityClass("system-node-critical", 2000001000)), 409, "AlreadyExists");
+
+  MustCreate(kPcs, PriorityClass("everyone", 10, true));
+  r = Post(kPcs, PriorityClass("also-default", 20, true));
+  ExpectStatus(r, 403, "Forbidden");
+  EXPECT_EQ(Parse(r)["message"],
+            "priorityclasses.scheduling.k8s.io \"also-default\" is forbidden: PriorityClass "
+            "everyone is already marked as default. Only one default can exist");
+  r = Patch(std::string(kPcs) + "/high", kMerge, {{"globalDefault", true}});
+  ExpectStatus(r, 403, "Forbidden");
+  // The default may change its other fields; nobody may change a value.
+  r = Patch(std::string(kPcs) + "/everyone", kMerge, {{"description", "the default"}});
+  EXPECT_EQ(r.code, 200) << r.body;
+  r = Patch(std::string(kPcs) + "/high", kMerge, {{"value", 2000}});
+  ExpectStatus(r, 422, "Invalid");
+  EXPECT_EQ(Parse(r)["message"],
+            "PriorityClass.scheduling.k8s.io \"high\" is invalid: value: Forbidden: may not be "
+            "changed in an update.");
+  r = Patch(std::string(kPcs) + "/high", kMerge, {{"preemptionPolicy", "Never"}});
+  ExpectStatus(r, 422, "Invalid");
+}
+
+TEST_F(HandlerTest, PriorityClassTableHasKubernetesColumns) {
+  MustCreate(kPcs, PriorityClass("high", 1000, true));
+  json t = Parse(Call("GET", kPcs, "", kJson, kTableAccept));
+  std::vector<std::string> columns;
+  for (const json& c : t["columnDefinitions"]) columns.push_back(c["name"]);
+  EXPECT_EQ(columns, (std::vector<std::string>{"Name", "Value", "Global-Default", "Age",
+                                               "PreemptionPolicy"}));
+  ASSERT_EQ(t["rows"].size(), 3u);
+  EXPECT_EQ(t["rows"][0]["cells"][0], "high");
+  EXPECT_EQ(t["rows"][0]["cells"][1], 1000);
+  EXPECT_EQ(t["rows"][0]["cells"][2], true);
+  EXPECT_EQ(t["rows"][0]["cells"][4], "PreemptLowerPriority");
+}
+
+TEST_F(HandlerTest, PodPriorityComesFromItsClass) {
+  json never = PriorityClass("batch", -5);
+  never["preemptionPolicy"] = "Never";
+  MustCreate(kPcs, never);
+  json pod = SimplePod("batch-job");
+  pod["spec"]["priorityClassName"] = "batch";
+  json created = MustCreate(kPods, pod);
+  EXPECT_EQ(created["spec"]["priority"], -5);
+  EXPECT_EQ(created["spec"]["preemptionPolicy"], "Never");
+
+  pod = SimplePod("critical");
+  pod["spec"]["priorityClassName"] = "system-cluster-critical";
+  EXPECT_EQ(MustCreate(kPods, pod)["spec"]["priority"], 2000000000);
+
+  // No class and no default class: priority 0.
+  created = MustCreate(kPods, SimplePod("plain"));
+  EXPECT_EQ(created["spec"]["priority"], 0);
+  EXPECT_EQ(created["spec"]["preemptionPolicy"], "PreemptLowerPriority");
+  EXPECT_FALSE(created["spec"].contains("priorityClassName"));
+}
+
+TEST_F(HandlerTest, PodPriorityAdmissionRefusals) {
+  json pod = SimplePod("x");
+  pod["spec"]["priorityClassName"] = "foo";
+  ApiResponse r = Post(kPods, pod);
+  ExpectStatus(r, 403, "Forbidden");
+  json status = Parse(r);
+  EXPECT_EQ(status["message"], "pods \"x\" is forbidden: no PriorityClass with name foo was found");
+  EXPECT_EQ(status["details"]["name"], "x");
+  EXPECT_EQ(status["details"]["kind"], "pods");
+  ExpectStatus(Call("GET", std::string(kPods) + "/x"), 404, "NotFound");
+  // A dry run is admitted the same way.
+  ExpectStatus(Call("POST", std::string(kPods) + "?dryRun=All", pod.dump()), 403, "Forbidden");
+
+  pod = SimplePod("y");
+  pod["spec"]["priority"] = 7;
+  r = Post(kPods, pod);
+  ExpectStatus(r, 403, "Forbidden");
+  EXPECT_EQ(Parse(r)["message"],
+            "pods \"y\" is forbidden: the integer value of priority (7) must not be provided in "
+            "pod spec; priority admission controller computed 0 from the given PriorityClass "
+            "name");
+  // Admission comes before validation, as in Kubernetes.
+  pod["spec"]["containers"][0].erase("image");
+  ExpectStatus(Post(kPods, pod), 403, "Forbidden");
+}
+
+TEST_F(HandlerTest, GlobalDefaultClassAppliesToPodsWithoutOne) {
+  MustCreate(kPcs, PriorityClass("normal", 100, true));
+  json created = MustCreate(kPods, SimplePod("p"));
+  EXPECT_EQ(created["spec"]["priorityClassName"], "normal");
+  EXPECT_EQ(created["spec"]["priority"], 100);
+  // Only new pods: existing ones keep what they got.
+  json named = SimplePod("q");
+  named["spec"]["priorityClassName"] = "system-node-critical";
+  EXPECT_EQ(MustCreate(kPods, named)["spec"]["priority"], 2000001000);
+}
+
+TEST_F(HandlerTest, PodPriorityIsKeptAndImmutableOnUpdate) {
+  MustCreate(kPcs, PriorityClass("high", 1000));
+  json pod = SimplePod("p");
+  pod["spec"]["priorityClassName"] = "high";
+  json created = MustCreate(kPods, pod);
+  // A replace that leaves priority out keeps it.
+  json replaced = created;
+  replaced["spec"].erase("priority");
+  replaced["spec"].erase("preemptionPolicy");
+  replaced["metadata"]["labels"] = {{"replaced", "yes"}};
+  ApiResponse r = Put(std::string(kPods) + "/p", replaced);
+  ASSERT_EQ(r.code, 200) << r.body;
+  EXPECT_EQ(Parse(r)["spec"]["priority"], 1000);
+  EXPECT_EQ(Parse(r)["spec"]["preemptionPolicy"], "PreemptLowerPriority");
+  // Changing it is refused like any other spec change.
+  r = Patch(std::string(kPods) + "/p", kMerge, {{"spec", {{"priority", 5}}}});
+  ExpectStatus(r, 422, "Invalid");
+  EXPECT_EQ(Parse(r)["details"]["causes"][0]["field"], "spec");
+  r = Patch(std::string(kPods) + "/p", kMerge, {{"spec", {{"priorityClassName", "other"}}}});
+  ExpectStatus(r, 422, "Invalid");
+  EXPECT_EQ(MustGet(std::string(kPods) + "/p")["spec"]["priority"], 1000);
+}
+
+// ---------------------------------------------------------------------------
 // Discovery.
 
 TEST_F(HandlerTest, LegacyDiscovery) {

@@ -3,8 +3,8 @@
 namespace kennel::api::internal {
 namespace {
 
-// Field numbers are those of k8s.io/api core/v1 and apps/v1 and apimachinery
-// meta/v1 generated.proto. Messages are defined leaf first, because each table
+// Field numbers are those of k8s.io/api core/v1, apps/v1 and scheduling/v1
+// and apimachinery meta/v1 generated.proto. Messages are defined leaf first, because each table
 // points at the specs of the messages it nests.
 using K = FieldKind;
 constexpr uint8_t R = kRepeated;
@@ -599,6 +599,17 @@ constexpr FieldSpec kStatefulSetFields[] = {
 };
 constexpr MessageSpec kStatefulSet{"StatefulSet", kStatefulSetFields};
 
+// ---- scheduling/v1 ----
+
+constexpr FieldSpec kPriorityClassFields[] = {
+    {1, "metadata", K::kMessage, 0, &kObjectMeta},
+    {2, "value", K::kInt32},
+    {3, "globalDefault", K::kBool},
+    {4, "description", K::kString},
+    {5, "preemptionPolicy", K::kString, P},
+};
+constexpr MessageSpec kPriorityClass{"PriorityClass", kPriorityClassFields};
+
 struct ObjectSchema {
   std::string_view api_version;
   std::string_view kind;
@@ -616,6 +627,7 @@ constexpr ObjectSchema kObjectSchemas[] = {
     {"apps/v1", "Deployment", &kDeployment},
     {"apps/v1", "ReplicaSet", &kReplicaSet},
     {"apps/v1", "StatefulSet", &kStatefulSet},
+    {"scheduling.k8s.io/v1", "PriorityClass", &kPriorityClass},
 };
 
 }  // namespace
