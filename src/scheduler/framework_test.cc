@@ -189,6 +189,19 @@ TEST_F(FrameworkTest, TooManyPodsAndExtendedResources) {
   EXPECT_EQ(Place(Pod()).message, "0/1 nodes are available: 1 Too many pods.");
 }
 
+TEST(NodeResourcesFitTest, SkipsResourcesAnExtenderAccountsFor) {
+  ClusterCache cache;
+  cache.UpsertNode(Node("n1", "8", "16Gi"));
+  json pod = Pod("gpu");
+  pod["spec"]["containers"][0]["resources"]["requests"]["example.com/gpu"] = "1";
+  auto info = CompilePod(pod);
+  CycleContext ctx{*info, cache, nullptr};
+  Framework strict(DefaultPlugins(), {});
+  EXPECT_TRUE(strict.Schedule(ctx).feasible.empty());  // the node has no such resource
+  Framework lenient(DefaultPlugins({"example.com/gpu"}), {});
+  EXPECT_EQ(lenient.Schedule(ctx).feasible.size(), 1u);
+}
+
 TEST_F(FrameworkTest, NoNodes) { EXPECT_EQ(Place(Pod()).message, "0/0 nodes are available."); }
 
 TEST_F(FrameworkTest, AntiAffinitySpreadsPetsOverHosts) {

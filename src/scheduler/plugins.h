@@ -12,6 +12,8 @@
 #pragma once
 
 #include <memory>
+#include <set>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -28,7 +30,9 @@ inline constexpr const char* kNetworkBandwidth = "kennel.io/network-bandwidth";
 // provisioned on.
 inline constexpr const char* kSelectedNodeAnnotation = "volume.kubernetes.io/selected-node";
 
-std::vector<std::unique_ptr<Plugin>> DefaultPlugins();
+// ignored_resources: extended resources that extenders account for
+// (managedResources with ignoredByScheduler), which NodeResourcesFit skips.
+std::vector<std::unique_ptr<Plugin>> DefaultPlugins(std::set<std::string> ignored_resources = {});
 
 // One default plugin by name (for tests and configuration), or nullptr.
 std::unique_ptr<Plugin> NewPlugin(std::string_view name);
@@ -47,7 +51,7 @@ int64_t ClaimStorageRequest(const json& claim);
 std::unique_ptr<Plugin> NewNodeUnschedulable();
 std::unique_ptr<Plugin> NewTaintToleration();
 std::unique_ptr<Plugin> NewNodeAffinity();
-std::unique_ptr<Plugin> NewNodeResourcesFit();
+std::unique_ptr<Plugin> NewNodeResourcesFit(std::set<std::string> ignored_resources = {});
 std::unique_ptr<Plugin> NewBalancedAllocation();
 std::unique_ptr<Plugin> NewLocalResourcesHeadroom();
 std::unique_ptr<Plugin> NewVolumeBinding();

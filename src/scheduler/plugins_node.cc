@@ -158,6 +158,7 @@ class NodeAffinity : public Plugin {
 
 class NodeResourcesFit : public Plugin {
  public:
+  explicit NodeResourcesFit(std::set<std::string> ignored) : ignored_(std::move(ignored)) {}
   std::string_view Name() const override { return "NodeResourcesFit"; }
   PreFilterResult PreFilter(const CycleContext&) override { return {std::nullopt, true, true}; }
   bool PreemptionCanHelp() const override { return true; }
@@ -175,7 +176,8 @@ class NodeResourcesFit : public Plugin {
       return "Insufficient ephemeral-storage";
     }
     for (const auto& [name, amount] : req.scalar) {
-      if (amount > 0 && amount > a.Scalar(name) - used.Scalar(name)) return "Insufficient " + name;
+      if (amount <= 0 || ignored_.count(name)) continue;
+      if (amount > a.Scalar(name) - used.Scalar(name)) return "Insufficient " + name;
     }
     return std::nullopt;
   }
@@ -196,6 +198,9 @@ class NodeResourcesFit : public Plugin {
     return {frac(node.requested.milli_cpu, cpu, node.allocatable.milli_cpu),
             frac(node.requested.memory, mem, node.allocatable.memory)};
   }
+
+ private:
+  std::set<std::string> ignored_;
 };
 
 class BalancedAllocation : public Plugin {
@@ -276,18 +281,20 @@ bool ToleratesNodeTaints(const PodInfo& pod, const NodeInfo& node) {
 std::unique_ptr<Plugin> NewNodeUnschedulable() { return std::make_unique<NodeUnschedulable>(); }
 std::unique_ptr<Plugin> NewTaintToleration() { return std::make_unique<TaintToleration>(); }
 std::unique_ptr<Plugin> NewNodeAffinity() { return std::make_unique<NodeAffinity>(); }
-std::unique_ptr<Plugin> NewNodeResourcesFit() { return std::make_unique<NodeResourcesFit>(); }
+std::unique_ptr<Plugin> NewNodeResourcesFit(std::set<std::string> ignored_resources) {
+  return std::make_unique<NodeResourcesFit>(std::move(ignored_resources));
+}
 std::unique_ptr<Plugin> NewBalancedAllocation() { return std::make_unique<BalancedAllocation>(); }
 std::unique_ptr<Plugin> NewLocalResourcesHeadroom() {
   return std::make_unique<LocalResourcesHeadroom>();
 }
 
-std::vector<std::unique_ptr<Plugin>> DefaultPlugins() {
+std::vector<std::unique_ptr<Plugin>> DefaultPlugins(std::set<std::string> ignored_resources) {
   std::vector<std::unique_ptr<Plugin>> out;
   out.push_back(NewNodeUnschedulable());
   out.push_back(NewTaintToleration());
   out.push_back(NewNodeAffinity());
-  out.push_back(NewNodeResourcesFit());
+  out.push_back(NewNodeResourcesFit(std::move(ignored_resources)));
   out.push_back(NewVolumeBinding());
   out.push_back(NewPodTopologySpread());
   out.push_back(NewInterPodAffinity());

@@ -7,6 +7,7 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "api/json_access.h"
@@ -75,7 +76,8 @@ class SchedulerImpl : public Scheduler {
         volumes_(client, client::kPersistentVolumes, ""),
         classes_(client, client::kStorageClasses, ""),
         lister_(&claims_, &volumes_, &classes_),
-        framework_(DefaultPlugins(), FrameworkOptionsFrom(options_.config)),
+        framework_(DefaultPlugins(IgnoredResources(options_.config)),
+                   FrameworkOptionsFrom(options_.config)),
         events_(client, "default-scheduler") {
     for (const auto& e : options_.config.extenders) extenders_.emplace_back(e);
   }
@@ -108,6 +110,15 @@ class SchedulerImpl : public Scheduler {
     std::shared_ptr<const PodInfo> pod;  // as assumed: node_name is the chosen node
     const Extender* binder = nullptr;
   };
+
+  // Resources the extenders account for and the scheduler must not check.
+  static std::set<std::string> IgnoredResources(const SchedulerConfig& config) {
+    std::set<std::string> out;
+    for (const auto& e : config.extenders) {
+      out.insert(e.ignored_resources.begin(), e.ignored_resources.end());
+    }
+    return out;
+  }
 
   static FrameworkOptions FrameworkOptionsFrom(const SchedulerConfig& config) {
     FrameworkOptions o;
