@@ -2,19 +2,13 @@
 
 #include <spdlog/spdlog.h>
 
+#include "api/json_access.h"
 #include "base/time.h"
 
 namespace kennel::client {
 namespace {
 
 constexpr size_t kMaxRemembered = 4096;
-
-std::string MetaStr(const json& obj, const char* field) {
-  auto meta = obj.find("metadata");
-  if (meta == obj.end() || !meta->is_object()) return "";
-  auto it = meta->find(field);
-  return it != meta->end() && it->is_string() ? it->get<std::string>() : "";
-}
 
 }  // namespace
 
@@ -35,14 +29,14 @@ EventRecorder::~EventRecorder() {
 void EventRecorder::Record(const json& object, const std::string& kind, const std::string& type,
                            const std::string& reason, const std::string& message) {
   Pending p;
-  p.ns = MetaStr(object, "namespace");
+  p.ns = api::Str(api::Field(object, "metadata"), "namespace");
   if (p.ns.empty()) p.ns = "default";  // events about cluster objects live there
   p.involved = {{"apiVersion", object.value("apiVersion", "v1")},
                 {"kind", object.value("kind", kind)},
-                {"name", MetaStr(object, "name")},
-                {"namespace", MetaStr(object, "namespace")},
-                {"uid", MetaStr(object, "uid")},
-                {"resourceVersion", MetaStr(object, "resourceVersion")}};
+                {"name", api::Str(api::Field(object, "metadata"), "name")},
+                {"namespace", api::Str(api::Field(object, "metadata"), "namespace")},
+                {"uid", api::Str(api::Field(object, "metadata"), "uid")},
+                {"resourceVersion", api::Str(api::Field(object, "metadata"), "resourceVersion")}};
   p.type = type;
   p.reason = reason;
   p.message = message;

@@ -18,8 +18,9 @@ class RecordingClient : public Client {
     cv.wait(lock, [&] { return !hold; });
     requests.push_back(request);
     if (request.method == "PATCH" && fail_patch) {
-      return Response{404, "application/json",
-                      R"({"kind":"Status","apiVersion":"v1","status":"Failure","reason":"NotFound","code":404})"};
+      return Response{
+          404, "application/json",
+          R"({"kind":"Status","apiVersion":"v1","status":"Failure","reason":"NotFound","code":404})"};
     }
     return Response{request.method == "POST" ? 201 : 200, "application/json", request.body};
   }

@@ -257,6 +257,16 @@ std::string UnschedulableMessage(size_t total_nodes, const std::map<std::string,
   return out + ".";
 }
 
+std::string UnschedulableMessage(const Placement& placement) {
+  if (placement.prefilter_reason) {
+    return "0/" + std::to_string(placement.total_nodes) +
+           " nodes are available: " + *placement.prefilter_reason + ".";
+  }
+  std::map<std::string, int> reasons;
+  for (const auto& f : placement.failures) ++reasons[f.reason];
+  return UnschedulableMessage(placement.total_nodes, reasons);
+}
+
 Framework::Framework(std::vector<std::unique_ptr<Plugin>> plugins, FrameworkOptions options)
     : options_(std::move(options)) {
   for (auto& p : plugins) {

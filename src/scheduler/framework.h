@@ -211,6 +211,9 @@ struct Placement {
 // taint {k: v}." — reasons sorted by text, each with its count, as
 // Kubernetes prints them.
 std::string UnschedulableMessage(size_t total_nodes, const std::map<std::string, int>& reasons);
+// The message of a cycle that found no node: its failures counted by
+// reason, or "0/N nodes are available: <reason>." for a pre-filter verdict.
+std::string UnschedulableMessage(const Placement& placement);
 
 class Framework {
  public:

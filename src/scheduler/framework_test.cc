@@ -69,14 +69,7 @@ class FrameworkTest : public ::testing::Test {
     Placement p = framework_.Schedule(ctx);
     Outcome out;
     if (p.feasible.empty()) {
-      if (p.prefilter_reason) {
-        out.message = "0/" + std::to_string(p.total_nodes) +
-                      " nodes are available: " + *p.prefilter_reason + ".";
-      } else {
-        std::map<std::string, int> reasons;
-        for (const auto& f : p.failures) ++reasons[f.reason];
-        out.message = UnschedulableMessage(p.total_nodes, reasons);
-      }
+      out.message = UnschedulableMessage(p);
       return out;
     }
     out.node = framework_.SelectHost(ctx, p.feasible);

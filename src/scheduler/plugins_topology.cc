@@ -139,7 +139,7 @@ class PodTopologySpread : public Plugin {
       s.constraint = &c;
       s.counts = &ctx.cache.CountMatching(c.term);
       s.self = c.term.MatchesPod(ctx.pod.ns, ctx.pod.labels) ? 1 : 0;
-      s.domains = CountDomains(ctx, c, &s.min);
+      s.domains = CountDomains(ctx, c, *s.counts, &s.min);
       (c.hard ? hard_ : soft_).push_back(s);
     }
     return {std::nullopt, !hard_.empty(), !soft_.empty()};
@@ -192,9 +192,9 @@ class PodTopologySpread : public Plugin {
   // and the smallest count among them. Without node affinity to honour,
   // every node is eligible and the cache's per-key domain list answers at
   // once; otherwise the nodes are walked.
-  static int64_t CountDomains(const CycleContext& ctx, const SpreadConstraint& c, int64_t* min) {
+  static int64_t CountDomains(const CycleContext& ctx, const SpreadConstraint& c,
+                              const TopologyCounts& counts, int64_t* min) {
     const std::string& key = c.term.topology_key;
-    const TopologyCounts& counts = ctx.cache.CountMatching(c.term);
     bool restricted = (c.honor_node_affinity && ctx.pod.has_node_constraints) || c.honor_taints;
     if (!restricted) {
       const auto& domains = ctx.cache.Domains(key);

@@ -53,8 +53,9 @@ class VolumeBinding : public Plugin {
       if (!storage_class || Str(*storage_class, "volumeBindingMode") != "WaitForFirstConsumer") {
         return Fail("pod has unbound immediate PersistentVolumeClaims");
       }
-      waiting_.push_back(ctx.pod.ns + "/" + name);
-      wanted_bytes_ += ClaimStorageRequest(*claim);
+      int64_t bytes = ClaimStorageRequest(*claim);
+      waiting_.push_back({ctx.pod.ns + "/" + name, bytes});
+      wanted_bytes_ += bytes;
     }
     bool filter = !pinned_terms_.empty() || !pinned_nodes_.empty() || !waiting_.empty();
     return {std::nullopt, filter, false};
@@ -82,13 +83,8 @@ class VolumeBinding : public Plugin {
 
   bool PreemptionCanHelp() const override { return false; }
 
-  void Reserve(const CycleContext& ctx, ClusterCache& cache, const std::string& node) override {
-    if (waiting_.empty()) return;
-    for (const std::string& key : waiting_) {
-      auto slash = key.find('/');
-      auto claim = ctx.volumes->Claim(key.substr(0, slash), key.substr(slash + 1));
-      cache.SetClaim(key, node, claim ? ClaimStorageRequest(*claim) : 0);
-    }
+  void Reserve(const CycleContext&, ClusterCache& cache, const std::string& node) override {
+    for (const auto& [key, bytes] : waiting_) cache.SetClaim(key, node, bytes);
   }
 
  private:
@@ -100,7 +96,8 @@ class VolumeBinding : public Plugin {
 
   std::vector<json> pinned_terms_;
   std::vector<std::string> pinned_nodes_;
-  std::vector<std::string> waiting_;  // ns/name of WaitForFirstConsumer claims to place
+  // WaitForFirstConsumer claims to place: ns/name and the storage each asks for.
+  std::vector<std::pair<std::string, int64_t>> waiting_;
   int64_t wanted_bytes_ = 0;
 };
 

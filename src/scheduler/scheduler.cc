@@ -353,17 +353,7 @@ class SchedulerImpl : public Scheduler {
   void HandleUnschedulable(std::unique_lock<std::mutex>& lock, const CycleContext& ctx,
                            const Placement& placement, const std::string& extender_error) {
     const PodInfo& pod = ctx.pod;
-    std::string message;
-    if (placement.prefilter_reason) {
-      message = "0/" + std::to_string(placement.total_nodes) +
-                " nodes are available: " + *placement.prefilter_reason + ".";
-    } else if (!extender_error.empty()) {
-      message = extender_error;
-    } else {
-      std::map<std::string, int> reasons;
-      for (const auto& f : placement.failures) ++reasons[f.reason];
-      message = UnschedulableMessage(placement.total_nodes, reasons);
-    }
+    std::string message = extender_error.empty() ? UnschedulableMessage(placement) : extender_error;
     std::optional<Preemption> preemption;
     if (extender_error.empty()) {
       PreemptionOutcome outcome = FindPreemption(framework_, ctx, placement);
