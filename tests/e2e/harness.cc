@@ -1,6 +1,7 @@
 #include "harness.h"
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -272,6 +273,14 @@ RunResult KennelServer::Kubectl(const std::vector<std::string>& args,
   std::vector<std::string> argv = {"kubectl", "--kubeconfig", kubeconfig()};
   argv.insert(argv.end(), args.begin(), args.end());
   return Run(argv, stdin_data, {"KUBECACHEDIR=" + data_dir_ + "/kubectl-cache"});
+}
+
+std::string KennelServer::KubectlOk(const std::vector<std::string>& args,
+                                    const std::string& stdin_data) {
+  RunResult r = Kubectl(args, stdin_data);
+  EXPECT_EQ(r.exit_code, 0) << "kubectl " << testing::PrintToString(args) << "\nstdout: " << r.out
+                            << "\nstderr: " << r.err;
+  return r.out;
 }
 
 RunResult KennelServer::Curl(const std::vector<std::string>& args, bool with_token) {

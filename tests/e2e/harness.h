@@ -92,6 +92,9 @@ class KennelServer {
 
   // kubectl against this server, with a private discovery cache.
   RunResult Kubectl(const std::vector<std::string>& args, const std::string& stdin_data = "");
+  // kubectl that must succeed (a test failure naming the command, its
+  // output and errors otherwise); returns stdout.
+  std::string KubectlOk(const std::vector<std::string>& args, const std::string& stdin_data = "");
   // curl with the admin token and CA; args are appended (method, path URL…).
   RunResult Curl(const std::vector<std::string>& args, bool with_token = true);
 

@@ -83,10 +83,7 @@ class KubectlTest : public ::testing::Test {
 
   // kubectl that must succeed; returns stdout.
   std::string Ok(const std::vector<std::string>& args, const std::string& in = "") {
-    RunResult r = server_->Kubectl(args, in);
-    EXPECT_EQ(r.exit_code, 0) << "kubectl " << testing::PrintToString(args) << "\nstdout: " << r.out
-                              << "\nstderr: " << r.err;
-    return r.out;
+    return server_->KubectlOk(args, in);
   }
 
   json GetJson(const std::vector<std::string>& args) {

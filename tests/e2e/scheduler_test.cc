@@ -46,10 +46,7 @@ class SchedulerTest : public ::testing::Test {
   }
 
   std::string Ok(const std::vector<std::string>& args, const std::string& in = "") {
-    RunResult r = server_->Kubectl(args, in);
-    EXPECT_EQ(r.exit_code, 0) << "kubectl " << testing::PrintToString(args) << "\nstdout: " << r.out
-                              << "\nstderr: " << r.err;
-    return r.out;
+    return server_->KubectlOk(args, in);
   }
 
   json Get(const std::vector<std::string>& what) {
@@ -188,40 +185,15 @@ metadata:
   name: local
 provisioner: kennel.io/local
 volumeBindingMode: WaitForFirstConsumer
----
-apiVersion: v1
-kind: PersistentVolumeClaim
-metadata:
-  name: data-a
-spec:
-  storageClassName: local
-  accessModes: [ReadWriteOnce]
-  resources:
-    requests:
-      storage: 15Gi
----
-apiVersion: v1
-kind: PersistentVolumeClaim
-metadata:
-  name: data-b
-spec:
-  storageClassName: local
-  accessModes: [ReadWriteOnce]
-  resources:
-    requests:
-      storage: 15Gi
----
-apiVersion: v1
-kind: PersistentVolumeClaim
-metadata:
-  name: data-c
-spec:
-  storageClassName: local
-  accessModes: [ReadWriteOnce]
-  resources:
-    requests:
-      storage: 15Gi
 )yaml");
+  for (const char* name : {"data-a", "data-b", "data-c"}) {
+    Ok({"apply", "-f", "-"}, std::string("apiVersion: v1\nkind: PersistentVolumeClaim\n"
+                                         "metadata:\n  name: ") +
+                                 name +
+                                 "\nspec:\n  storageClassName: local\n"
+                                 "  accessModes: [ReadWriteOnce]\n"
+                                 "  resources:\n    requests:\n      storage: 15Gi\n");
+  }
   auto with_claim = [](const std::string& claim) {
     return "  volumes:\n  - name: data\n    persistentVolumeClaim:\n      claimName: " + claim +
            "\n";
