@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "agent/agent_server.h"
+#include "agent/internal/ipam.h"
 #include "agent/internal/json_fields.h"
 #include "agent/node_status.h"
 #include "agent/pod_status.h"
@@ -25,6 +26,7 @@
 #include "base/time.h"
 #include "client/informer.h"
 #include "client/workqueue.h"
+#include "proxy/proxy.h"
 
 namespace kennel::agent {
 namespace {
@@ -95,6 +97,7 @@ class AgentImpl : public Agent {
   ~AgentImpl() override { Stop(); }
 
   const std::string& node_name() const override { return options_.node_name; }
+  const std::string& gateway_ip() const override { return gateway_ip_; }
 
   Status Init() {
     if (options_.node_name.empty()) options_.node_name = DefaultNodeName();
@@ -127,6 +130,12 @@ class AgentImpl : public Agent {
       network_.pod_cidr = cidr;
       network_.ipam_dir = dir_ + "/ipam";
       RETURN_IF_ERROR(EnsureNodeNetwork(network_));
+      ASSIGN_OR_RETURN(internal::Ipv4Cidr parsed_cidr, internal::ParseCidr(cidr));
+      gateway_ip_ = internal::FormatIpv4(parsed_cidr.Gateway());
+      if (options_.dns_on_gateway && options_.dns.server_ip.empty()) {
+        options_.dns.server_ip = gateway_ip_;
+      }
+      if (options_.service_proxy) StartServiceProxy();
     }
     AdoptPods();
     prober_ = Prober::Start([this](const std::string& key) { queue_.Add(key); });
@@ -176,10 +185,27 @@ class AgentImpl : public Agent {
       RemoveCgroup("kennel/" + options_.node_name).IgnoreError();
     }
     if (prober_) prober_->Stop();
+    proxy_.reset();
     if (server_) server_->Stop();
   }
 
  private:
+  // Cluster IPs work from this node's pods once the proxy runs; without nft
+  // the node still runs pods, so a missing proxy is a warning, not a failure.
+  void StartServiceProxy() {
+    proxy::ProxyOptions opts;
+    opts.table = proxy::TableForBridge(network_.bridge);
+    opts.pod_cidr = network_.pod_cidr;
+    opts.remove_on_stop = options_.stop_pods_on_exit;
+    auto started = proxy::ServiceProxy::Start(client_, opts);
+    if (!started.ok()) {
+      spdlog::warn("agent: no service proxy, cluster IPs will not answer: {}",
+                   started.status().message());
+      return;
+    }
+    proxy_ = std::move(started).value();
+  }
+
   // --- Node ---------------------------------------------------------------
 
   Status RegisterNode() {
@@ -1018,9 +1044,11 @@ class AgentImpl : public Agent {
   std::string dir_;
   std::string host_ip_;
   NodeNetworkConfig network_;
+  std::string gateway_ip_;  // set by Init, then read-only
 
   std::unique_ptr<AgentServer> server_;
   std::unique_ptr<Prober> prober_;
+  std::unique_ptr<proxy::ServiceProxy> proxy_;
   std::unique_ptr<client::Informer> pods_;
   client::WorkQueue queue_;
   std::vector<std::thread> workers_;

@@ -35,6 +35,12 @@ struct AgentOptions {
   // On Stop(): stop every pod's containers (SIGTERM, grace, SIGKILL). `kennel
   // up` does; a bare agent restart must not, so its pods are re-adopted.
   bool stop_pods_on_exit = false;
+  // Keep an nftables table that sends Service cluster IPs and node ports to
+  // ready endpoints (proxy/proxy.h). Only with namespace isolation.
+  bool service_proxy = true;
+  // `kennel up`: the cluster DNS server also listens on this node's bridge
+  // (gateway) address, so pods use that address when dns.server_ip is empty.
+  bool dns_on_gateway = false;
 };
 
 class Agent {
@@ -46,6 +52,9 @@ class Agent {
 
   virtual ~Agent() = default;
   virtual const std::string& node_name() const = 0;
+  // The node bridge's address, pods' gateway ("10.244.0.1"); "" without
+  // isolation (pods on the host network).
+  virtual const std::string& gateway_ip() const = 0;
   // Stops the workers (and, with stop_pods_on_exit, the pods). Idempotent.
   virtual void Stop() = 0;
 };

@@ -16,6 +16,7 @@
 #include <netlink/route/link/veth.h>
 #include <netlink/route/route.h>
 #include <sched.h>
+#include <spdlog/spdlog.h>
 
 #include <functional>
 #include <memory>
@@ -234,7 +235,16 @@ Status CreateVeth(const std::string& host_name, int bridge_index, int netns_fd,
 Status AttachToBridge(const std::string& name, int bridge_index) {
   ASSIGN_OR_RETURN(SockPtr sock, Connect());
   ASSIGN_OR_RETURN(LinkPtr link, MustGetLink(sock.get(), name));
-  return SetUp(sock.get(), link.get(), bridge_index);
+  RETURN_IF_ERROR(SetUp(sock.get(), link.get(), bridge_index));
+  // Hairpin: a pod dialling a Service that picks the pod itself. Where
+  // br_netfilter is loaded (Docker loads it), the proxy's DNAT happens while
+  // the frame is still being bridged, so it must be sent back out of the port
+  // it came in on, which a bridge refuses unless the port allows it (kubelet's
+  // hairpin-veth mode does the same).
+  Status hairpin =
+      internal::WriteKernelFile("/sys/class/net/" + name + "/brport/hairpin_mode", "1");
+  if (!hairpin.ok()) spdlog::warn("network: hairpin mode on {}: {}", name, hairpin.message());
+  return Status::Ok();
 }
 
 StatusOr<std::optional<int>> VethPeerIndex(const std::string& name) {
