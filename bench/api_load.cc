@@ -71,19 +71,6 @@ struct VerbStats {
   Samples latency;
 };
 
-void NoteError(const char* what, const beast::error_code& ec,
-               const http::response<http::string_body>& res) {
-  // A few lines are enough to see what went wrong; thousands would bury it.
-  static std::atomic<int> shown{0};
-  if (shown.fetch_add(1) >= 5) return;
-  if (ec) {
-    std::fprintf(stderr, "api_load: %s: %s\n", what, ec.message().c_str());
-  } else {
-    std::fprintf(stderr, "api_load: %s: HTTP %d %s\n", what, res.result_int(),
-                 res.body().substr(0, 300).c_str());
-  }
-}
-
 // Times one request; counts it as ok when the status is `want`.
 asio::awaitable<bool> Timed(Conn& conn, http::verb verb, const std::string& target,
                             std::string body, int want, VerbStats* stats,
@@ -93,7 +80,7 @@ asio::awaitable<bool> Timed(Conn& conn, http::verb verb, const std::string& targ
   int64_t took = NowNs() - start;
   if (ec || static_cast<int>(res->result_int()) != want) {
     ++stats->errors;
-    NoteError(what, ec, *res);
+    NoteError("api_load", what, ec, *res);
     if (ec) co_await conn.Connect();  // the connection is gone: start a new one
     co_return false;
   }
@@ -349,10 +336,10 @@ asio::awaitable<void> UpdateOwn(Conn& conn, ClientObjects& mine, size_t idx,
         continue;
       }
       ++stats->update.errors;
-      NoteError("update re-get", ec, *res);
+      NoteError("api_load", "update re-get", ec, *res);
     } else {
       ++stats->update.errors;
-      NoteError("update", ec, *res);
+      NoteError("api_load", "update", ec, *res);
     }
     if (ec || !res->keep_alive()) co_await conn.Connect();
     co_return;

@@ -296,4 +296,86 @@ inline StatusOr<http::response<http::string_body>> OneRequest(const Endpoint& ep
   return res;
 }
 
+// Prints what went wrong with a request, for the first few failures only: a
+// few lines are enough to see the cause, thousands would bury it. `tool`
+// prefixes the line ("api_load").
+inline void NoteError(const char* tool, const char* what, const beast::error_code& ec,
+                      const http::response<http::string_body>& res) {
+  static std::atomic<int> shown{0};
+  if (shown.fetch_add(1) >= 5) return;
+  if (ec) {
+    std::fprintf(stderr, "%s: %s: %s\n", tool, what, ec.message().c_str());
+  } else {
+    std::fprintf(stderr, "%s: %s: HTTP %d %s\n", tool, what, res.result_int(),
+                 res.body().substr(0, 300).c_str());
+  }
+}
+
+// The value of the first `"key":"…"` at or after `from` in a JSON text, or
+// "" (no full parse on the hot path: the server writes compact JSON).
+inline std::string_view StringAfter(std::string_view text, std::string_view key, size_t from = 0) {
+  std::string pattern = "\"" + std::string(key) + "\":\"";
+  size_t at = text.find(pattern, from);
+  if (at == std::string_view::npos) return {};
+  at += pattern.size();
+  size_t end = text.find('"', at);
+  if (end == std::string_view::npos) return {};
+  return text.substr(at, end - at);
+}
+
+struct CreateResult {
+  int created = 0;
+  int errors = 0;
+  double seconds = 0;
+  int64_t last_rv = -1;   // the highest resourceVersion a create returned
+  size_t last_index = 0;  // the request that returned it
+};
+
+// POSTs every (collection path, JSON body) of `requests` over `clients`
+// keep-alive connections, as fast as the server answers: for setup (nodes,
+// services), not for timed figures.
+inline CreateResult CreateAll(const Endpoint& ep, ssl::context* ctx,
+                              const std::vector<std::pair<std::string, std::string>>& requests,
+                              int clients, const char* tool) {
+  asio::io_context ioc;
+  CreateResult result;
+  size_t next = 0;
+  const int64_t start = NowNs();
+  for (int c = 0; c < clients; ++c) {
+    asio::co_spawn(
+        ioc,
+        [&]() -> asio::awaitable<void> {
+          Conn conn(co_await asio::this_coro::executor, ep, ctx);
+          if (auto ec = co_await conn.Connect()) {
+            std::fprintf(stderr, "%s: connect: %s\n", tool, ec.message().c_str());
+            co_return;
+          }
+          http::response<http::string_body> res;
+          while (next < requests.size()) {
+            const size_t i = next++;
+            auto ec =
+                co_await conn.Do(http::verb::post, requests[i].first, requests[i].second, &res);
+            if (ec || res.result_int() != 201) {
+              ++result.errors;
+              NoteError(tool, "create", ec, res);
+              if (ec) co_await conn.Connect();
+              continue;
+            }
+            ++result.created;
+            int64_t rv =
+                std::atoll(std::string(StringAfter(res.body(), "resourceVersion")).c_str());
+            if (rv > result.last_rv) {
+              result.last_rv = rv;
+              result.last_index = i;
+            }
+            if (!res.keep_alive()) co_await conn.Connect();
+          }
+        },
+        asio::detached);
+  }
+  ioc.run();
+  result.seconds = static_cast<double>(NowNs() - start) / 1e9;
+  return result;
+}
+
 }  // namespace kennel::bench

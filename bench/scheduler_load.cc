@@ -60,31 +60,6 @@ struct Options {
   int timeout_s = 300;
 };
 
-void NoteError(const char* what, const beast::error_code& ec,
-               const http::response<http::string_body>& res) {
-  // A few lines are enough to see what went wrong; thousands would bury it.
-  static int shown = 0;
-  if (shown++ >= 5) return;
-  if (ec) {
-    std::fprintf(stderr, "scheduler_load: %s: %s\n", what, ec.message().c_str());
-  } else {
-    std::fprintf(stderr, "scheduler_load: %s: HTTP %d %s\n", what, res.result_int(),
-                 res.body().substr(0, 300).c_str());
-  }
-}
-
-// The value of the first `"key":"…"` at or after `from` in a JSON text, or
-// "" (no full parse on the hot path: the server writes compact JSON).
-std::string_view StringAfter(std::string_view text, std::string_view key, size_t from = 0) {
-  std::string pattern = "\"" + std::string(key) + "\":\"";
-  size_t at = text.find(pattern, from);
-  if (at == std::string_view::npos) return {};
-  at += pattern.size();
-  size_t end = text.find('"', at);
-  if (end == std::string_view::npos) return {};
-  return text.substr(at, end - at);
-}
-
 // ---------------------------------------------------------------------------
 // Nodes
 
@@ -177,48 +152,15 @@ struct NodesResult {
 };
 
 NodesResult RegisterNodes(const Endpoint& ep, ssl::context* ctx, const Options& o) {
-  std::vector<std::string> bodies;
-  bodies.reserve(o.nodes);
-  for (int i = 0; i < o.nodes; ++i) bodies.push_back(NodeObject(i, o).dump());
-  asio::io_context ioc;
+  std::vector<std::pair<std::string, std::string>> requests;
+  requests.reserve(o.nodes);
+  for (int i = 0; i < o.nodes; ++i) requests.emplace_back("/api/v1/nodes", NodeObject(i, o).dump());
+  CreateResult created = CreateAll(ep, ctx, requests, o.clients, "scheduler_load");
   NodesResult result;
-  int next = 0;
-  int64_t last_rv = -1;
-  const int64_t start = NowNs();
-  for (int c = 0; c < o.clients; ++c) {
-    asio::co_spawn(
-        ioc,
-        [&]() -> asio::awaitable<void> {
-          Conn conn(co_await asio::this_coro::executor, ep, ctx);
-          if (auto ec = co_await conn.Connect()) {
-            std::fprintf(stderr, "scheduler_load: connect: %s\n", ec.message().c_str());
-            co_return;
-          }
-          http::response<http::string_body> res;
-          const std::string collection = "/api/v1/nodes";
-          while (next < o.nodes) {
-            const int i = next++;
-            auto ec = co_await conn.Do(http::verb::post, collection, bodies[i], &res);
-            if (ec || res.result_int() != 201) {
-              ++result.errors;
-              NoteError("create node", ec, res);
-              if (ec) co_await conn.Connect();
-              continue;
-            }
-            ++result.created;
-            int64_t rv =
-                std::atoll(std::string(StringAfter(res.body(), "resourceVersion")).c_str());
-            if (rv > last_rv) {
-              last_rv = rv;
-              result.last_node = NodeName(i);
-            }
-            if (!res.keep_alive()) co_await conn.Connect();
-          }
-        },
-        asio::detached);
-  }
-  ioc.run();
-  result.seconds = static_cast<double>(NowNs() - start) / 1e9;
+  result.created = created.created;
+  result.errors = created.errors;
+  result.seconds = created.seconds;
+  if (created.last_rv >= 0) result.last_node = NodeName(static_cast<int>(created.last_index));
   return result;
 }
 
@@ -429,7 +371,7 @@ PodsResult CreatePods(const Endpoint& ep, ssl::context* ctx, const Options& o,
             ec = co_await conn.Do(http::verb::post, collection, bodies[i], &res);
             if (ec || res.result_int() != 201) {
               ++r.create_errors;
-              NoteError("create pod", ec, res);
+              NoteError("scheduler_load", "create pod", ec, res);
               if (ec) ec = co_await conn.Connect();
               continue;
             }

@@ -11,8 +11,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   ca-certificates curl procps
 )
-# Benchmarks drive a real etcd with wrk.
-if [[ "${KENNEL_BENCH_DEPS:-0}" == 1 ]]; then packages+=(etcd-server wrk); fi
+# Benchmarks drive a real etcd (with wrk) and NSD (with dnsperf) as peers.
+if [[ "${KENNEL_BENCH_DEPS:-0}" == 1 ]]; then packages+=(etcd-server wrk dnsperf nsd); fi
 
 missing=()
 for p in "${packages[@]}"; do
