@@ -10,6 +10,7 @@ packages=(
   iproute2 nftables util-linux bsdutils perl-base
   libgtest-dev libgmock-dev libbenchmark-dev
   ca-certificates curl procps
+  dnsutils  # dig, for tests/e2e/dns_test
 )
 # Benchmarks drive a real etcd (with wrk) and NSD (with dnsperf) as peers.
 if [[ "${KENNEL_BENCH_DEPS:-0}" == 1 ]]; then packages+=(etcd-server wrk dnsperf nsd); fi

@@ -28,6 +28,7 @@
 #include "apiserver/errors.h"
 #include "apiserver/object_cache.h"
 #include "apiserver/objects.h"
+#include "apiserver/service_ips.h"
 #include "base/base64.h"
 #include "base/time.h"
 
@@ -75,6 +76,9 @@ ApiResponse JsonResponse(int code, const json& body) {
 bool WantsTable(const std::string& accept) { return accept.find("as=Table") != std::string::npos; }
 
 bool IsPod(const api::ResourceInfo& info) { return info.group.empty() && info.kind == "Pod"; }
+bool IsService(const api::ResourceInfo& info) {
+  return info.group.empty() && info.kind == "Service";
+}
 bool IsPriorityClass(const api::ResourceInfo& info) {
   return info.group == "scheduling.k8s.io" && info.kind == "PriorityClass";
 }
@@ -368,7 +372,12 @@ class WatchStreamImpl;
 
 class Handler::Impl {
  public:
-  Impl(store::Store* store, HandlerOptions options) : store_(store), options_(options) {}
+  Impl(store::Store* store, HandlerOptions options)
+      : store_(store),
+        options_(options),
+        service_cidr_(ServiceCidr::Parse(options_.service_cidr)),
+        service_ips_(service_cidr_.ok() ? *service_cidr_
+                                        : *ServiceCidr::Parse(kDefaultServiceCidr)) {}
 
   Status Bootstrap();
   void StartBackground(asio::any_io_executor executor);
@@ -427,6 +436,9 @@ class Handler::Impl {
   // Deletes a Terminating namespace's contents, then the namespace.
   asio::awaitable<void> FinalizeNamespace(std::string ns);
 
+  // Bootstrap's part for Services: the allocator from the stored Services,
+  // then the kubernetes Service and Endpoints.
+  Status BootstrapServices();
   Status CheckNamespaceWritable(const std::string& ns);
   // The PriorityClass objects stored now, for the Priority admission plugin.
   StatusOr<std::vector<json>> PriorityClasses();
@@ -454,6 +466,8 @@ class Handler::Impl {
   store::Store* store_;
   HandlerOptions options_;
   ObjectCache cache_;
+  StatusOr<ServiceCidr> service_cidr_;
+  ServiceAllocator service_ips_;  // Services' cluster IPs and node ports
 };
 
 // ---------------------------------------------------------------------------
@@ -630,6 +644,85 @@ Status Handler::Impl::Bootstrap() {
   for (json pc : api::SystemPriorityClasses()) {
     pc["metadata"]["generation"] = 1;
     RETURN_IF_ERROR(create_if_missing(*pc_info, std::move(pc)));
+  }
+  return BootstrapServices();
+}
+
+Status Handler::Impl::BootstrapServices() {
+  if (!service_cidr_.ok()) return service_cidr_.status();
+  const api::ResourceInfo* svc_info = api::FindResource("", "v1", "services");
+  ASSIGN_OR_RETURN(auto range, store_->Range({ListPrefix(*svc_info, ""), "", 0}));
+  std::vector<json> services;
+  std::vector<store::KeyValue> kvs;
+  for (const auto& kv : range.kvs) {
+    auto obj = DecodeFromStore(kv);
+    if (!obj.ok()) continue;
+    services.push_back(std::move(*obj));
+    kvs.push_back(kv);
+  }
+  // The store is the truth: what the stored Services hold is taken.
+  for (const auto& warning : service_ips_.Rebuild(services)) spdlog::warn("services: {}", warning);
+  // Services stored before Kennel allocated addresses get theirs now.
+  for (size_t i = 0; i < services.size(); ++i) {
+    json next = services[i];
+    auto allocation = service_ips_.AllocateUpdate(next, services[i]);
+    if (!allocation.ok()) {
+      spdlog::warn("services: {}: {}", kvs[i].key, allocation.status().ToString());
+      continue;
+    }
+    if (next == services[i]) continue;
+    auto written =
+        store::UpdateSync(*store_, kvs[i].key, EncodeForStore(next), kvs[i].mod_revision);
+    if (!written.ok()) return written.status();
+    allocation->Commit();
+  }
+  if (options_.server_address.empty()) return Status::Ok();
+  // The kubernetes Service and its Endpoints point at this server, as
+  // kube-apiserver keeps them (its port may differ at every start).
+  size_t colon = options_.server_address.rfind(':');
+  std::string host = options_.server_address.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  int port = std::atoi(options_.server_address.c_str() + colon + 1);
+  json want = KubernetesService(*service_cidr_, port);
+  std::string key = ObjectKey(*svc_info, "default", "kubernetes");
+  auto stored = store_->Get(key);
+  if (!stored.ok()) {
+    json obj = want;
+    obj["metadata"]["uid"] = NewUid();
+    obj["metadata"]["creationTimestamp"] = NowRfc3339();
+    api::ApplyCreateDefaults(obj);
+    auto allocation = service_ips_.AllocateCreate(obj);
+    if (allocation.ok()) {
+      auto created = store::CreateSync(*store_, key, EncodeForStore(obj));
+      if (!created.ok() && created.status().code() != Code::kAlreadyExists) {
+        return created.status();
+      }
+      allocation->Commit();
+    } else {
+      spdlog::warn("services: cannot create the kubernetes Service: {}",
+                   allocation.status().ToString());
+    }
+  } else if (auto obj = DecodeFromStore(*stored);
+             obj.ok() && (*obj)["spec"]["ports"] != want["spec"]["ports"]) {
+    (*obj)["spec"]["ports"] = want["spec"]["ports"];
+    RETURN_IF_ERROR(
+        store::UpdateSync(*store_, key, EncodeForStore(*obj), stored->mod_revision).status());
+  }
+  const api::ResourceInfo* ep_info = api::FindResource("", "v1", "endpoints");
+  json want_ep = KubernetesEndpoints(host, port);
+  std::string ep_key = ObjectKey(*ep_info, "default", "kubernetes");
+  auto stored_ep = store_->Get(ep_key);
+  if (!stored_ep.ok()) {
+    json obj = want_ep;
+    obj["metadata"]["uid"] = NewUid();
+    obj["metadata"]["creationTimestamp"] = NowRfc3339();
+    auto created = store::CreateSync(*store_, ep_key, EncodeForStore(obj));
+    if (!created.ok() && created.status().code() != Code::kAlreadyExists) return created.status();
+  } else if (auto obj = DecodeFromStore(*stored_ep);
+             obj.ok() && obj->value("subsets", json()) != want_ep["subsets"]) {
+    (*obj)["subsets"] = want_ep["subsets"];
+    RETURN_IF_ERROR(
+        store::UpdateSync(*store_, ep_key, EncodeForStore(*obj), stored_ep->mod_revision).status());
   }
   return Status::Ok();
 }
@@ -972,6 +1065,14 @@ asio::awaitable<StatusOr<DecodedPtr>> Handler::Impl::CreateObject(const api::Res
   if (!valid.ok()) co_return valid;
   Status admitted = ValidatingAdmission(info, obj, api::PriorityClassOp::kCreate);
   if (!admitted.ok()) co_return admitted;
+  // A Service's cluster IP and node ports, reserved until the write ends:
+  // kept if it succeeds, given back otherwise (and after a dry run).
+  ServiceAllocation allocation;
+  if (IsService(info)) {
+    auto allocated = service_ips_.AllocateCreate(obj);
+    if (!allocated.ok()) co_return allocated.status();
+    allocation = std::move(*allocated);
+  }
   if (dry_run) co_return Unstored(std::move(obj));
   for (int attempt = 0;; ++attempt) {
     std::string name = MetaString(obj, "name");
@@ -983,6 +1084,7 @@ asio::awaitable<StatusOr<DecodedPtr>> Handler::Impl::CreateObject(const api::Res
     };
     auto kv = co_await AwaitWrite(start_write);
     if (kv.ok()) {
+      allocation.Commit();
       std::string response_text = text.WithResourceVersion(kv->mod_revision);
       co_return cache_.Insert(key, kv->mod_revision, std::move(obj), std::move(response_text));
     }
@@ -1118,6 +1220,7 @@ StatusOr<json> PrepareForUpdate(const api::ResourceInfo& info, const json& curre
       desired.erase("status");
     }
   }
+  if (IsService(info)) PrepareServiceUpdate(desired, current);
   api::ApplyDefaults(desired);
   if (IsPod(info)) api::KeepPodPriority(desired, current);
   if (SpecPart(desired) != SpecPart(current) && current.contains("spec")) {
@@ -1145,6 +1248,12 @@ asio::awaitable<StatusOr<DecodedPtr>> Handler::Impl::GuaranteedUpdate(
     if (!valid.ok()) co_return valid;
     Status admitted = ValidatingAdmission(info, next, api::PriorityClassOp::kUpdate);
     if (!admitted.ok()) co_return admitted;
+    ServiceAllocation allocation;  // reverted unless the write succeeds
+    if (IsService(info) && subresource.empty()) {
+      auto allocated = service_ips_.AllocateUpdate(next, *current);
+      if (!allocated.ok()) co_return allocated.status();
+      allocation = std::move(*allocated);
+    }
     if (dry_run) co_return Unstored(std::move(next));
     // An object being deleted whose last finalizer just went is deleted now.
     bool finalize = !MetaString(next, "deletionTimestamp").empty() && !HasFinalizers(next) &&
@@ -1160,9 +1269,14 @@ asio::awaitable<StatusOr<DecodedPtr>> Handler::Impl::GuaranteedUpdate(
         store_->Update(key, value, expected, std::move(done));
       }
     };
+    // The stored state, for releasing a Service's values once it is gone.
+    std::optional<json> deleted;
+    if (finalize && IsService(info)) deleted = *current;
     auto result = co_await AwaitWrite(start_write);
     if (result.ok()) {
       if (finalize) {
+        allocation.Revert();
+        if (deleted) service_ips_.Release(*deleted);
         // The owner is gone now: its dependents go too (background policy).
         std::string scope_ns = info.namespaced ? ns : "";
         std::string uid = MetaString(next, "uid");
@@ -1171,6 +1285,7 @@ asio::awaitable<StatusOr<DecodedPtr>> Handler::Impl::GuaranteedUpdate(
         next["metadata"]["resourceVersion"] = std::to_string(result->mod_revision);
         co_return Unstored(std::move(next));
       }
+      allocation.Commit();
       std::string response_text = text.WithResourceVersion(result->mod_revision);
       co_return cache_.Insert(key, result->mod_revision, std::move(next), std::move(response_text));
     }
@@ -1538,6 +1653,7 @@ asio::awaitable<StatusOr<json>> Handler::Impl::DeleteObject(const api::ResourceI
       if (r.status().code() == Code::kNotFound) co_return NotFoundError(info.GroupResource(), name);
       co_return r.status();
     }
+    if (IsService(info)) service_ips_.Release(*current);
     if ((policy == "Background" || policy.empty()) && cascade == Cascade::kYes) {
       Status st = co_await DeleteDependents(scope_ns, uid);
       if (!st.ok()) co_return st;

@@ -64,6 +64,8 @@ using WatchEventSink = std::function<void(const std::vector<store::Event>&)>;
 struct HandlerOptions {
   std::string server_address;  // "127.0.0.1:6443", for /api's serverAddressByClientCIDRs
   size_t max_body_bytes = 3 * 1024 * 1024;
+  // Services' cluster IPs come from here (see service_ips.h).
+  std::string service_cidr = "10.96.0.0/16";
 };
 
 class Handler {
@@ -74,6 +76,10 @@ class Handler {
   // Creates what every cluster has, where missing: namespaces default,
   // kube-system, kube-public and kube-node-lease, and the priority classes
   // system-node-critical and system-cluster-critical. Idempotent.
+  // Also takes the Services' cluster IPs and node ports from the store (and
+  // gives any Service stored without them theirs), and, when server_address is
+  // set, keeps the `kubernetes` Service and Endpoints of namespace default
+  // pointing at it. Fails on a bad service_cidr.
   Status Bootstrap();
 
   // Resumes background work a restart interrupted (namespaces left

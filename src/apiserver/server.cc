@@ -18,6 +18,7 @@
 #include "apiserver/metrics.h"
 #include "apiserver/node_proxy.h"
 #include "apiserver/pki.h"
+#include "apiserver/service_ips.h"
 #include "base/file.h"
 #include "store/embedded.h"
 
@@ -175,6 +176,7 @@ Status ServerImpl::Init() {
 
   HandlerOptions hopts;
   hopts.server_address = host_in_url + ":" + std::to_string(port_);
+  hopts.service_cidr = options_.service_cidr;
   handler_ = std::make_unique<Handler>(store_.get(), hopts);
   RETURN_IF_ERROR(handler_->Bootstrap());
   handler_->StartBackground(ioc_.get_executor());
@@ -424,7 +426,10 @@ StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
   std::filesystem::create_directories(options.data_dir + "/store", ec);
   if (ec) return Internal("cannot create " + options.data_dir + ": " + ec.message());
   ASSIGN_OR_RETURN(auto hp, ParseHostPort(options.listen));
-  ASSIGN_OR_RETURN(auto creds, LoadOrCreateCredentials(options.data_dir + "/pki", {hp.first}));
+  // In-cluster clients reach the server at the kubernetes Service's address.
+  ASSIGN_OR_RETURN(ServiceCidr service_cidr, ServiceCidr::Parse(options.service_cidr));
+  ASSIGN_OR_RETURN(auto creds, LoadOrCreateCredentials(options.data_dir + "/pki",
+                                                       {hp.first, service_cidr.FirstHost()}));
   store::EmbeddedOptions sopts;
   sopts.path = options.data_dir + "/store/kennel.db";
   ASSIGN_OR_RETURN(auto store, store::OpenEmbedded(sopts));

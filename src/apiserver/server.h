@@ -25,6 +25,8 @@ struct ServerOptions {
   std::string data_dir = "/var/lib/kennel";
   std::string listen = "127.0.0.1:6443";  // HOST:PORT; port 0 picks a free one
   int threads = 0;                        // I/O threads; 0: one per core but one
+  // Services' cluster IPs (service_ips.h); its first address is the kubernetes Service's.
+  std::string service_cidr = "10.96.0.0/16";
 };
 
 class Server {

@@ -14,7 +14,9 @@
 #include "base/file.h"
 #include "client/client.h"
 #include "client/in_process.h"
+#include "controllers/endpoints.h"
 #include "controllers/nodeipam.h"
+#include "dns/server.h"
 #include "scheduler/scheduler.h"
 
 namespace {
@@ -34,13 +36,18 @@ sigset_t BlockStopSignals() {
 struct ControlPlane {
   std::unique_ptr<kennel::client::Client> client;
   std::unique_ptr<kennel::controllers::NodeIpam> node_ipam;
+  std::unique_ptr<kennel::controllers::EndpointsController> endpoints;
   std::unique_ptr<kennel::scheduler::Scheduler> scheduler;
+  std::unique_ptr<kennel::dns::DnsServer> dns;  // when serve_dns
 };
 
 struct ControlPlaneOptions {
   kennel::controllers::NodeIpamOptions ipam;
+  kennel::controllers::EndpointsOptions endpoints;
   kennel::scheduler::SchedulerOptions scheduler;
   std::string scheduler_config;  // --scheduler-config: a KubeSchedulerConfiguration file
+  kennel::dns::DnsOptions dns;
+  bool serve_dns = false;  // --dns-listen given, or `kennel up` (pods resolve through the bridge)
 };
 
 kennel::StatusOr<ControlPlane> StartControlPlane(kennel::apiserver::Server& server,
@@ -49,8 +56,13 @@ kennel::StatusOr<ControlPlane> StartControlPlane(kennel::apiserver::Server& serv
   cp.client = kennel::client::NewInProcessClient(server.handler(), server.executor());
   ASSIGN_OR_RETURN(cp.node_ipam,
                    kennel::controllers::NodeIpam::Start(cp.client.get(), options.ipam));
+  ASSIGN_OR_RETURN(cp.endpoints, kennel::controllers::EndpointsController::Start(
+                                     cp.client.get(), options.endpoints));
   ASSIGN_OR_RETURN(cp.scheduler,
                    kennel::scheduler::Scheduler::Start(cp.client.get(), options.scheduler));
+  if (options.serve_dns) {
+    ASSIGN_OR_RETURN(cp.dns, kennel::dns::DnsServer::Start(cp.client.get(), options.dns));
+  }
   return cp;
 }
 
@@ -85,6 +97,13 @@ int RunServer(const kennel::apiserver::ServerOptions& options, ControlPlaneOptio
       return Fail(started.status());
     }
     agent = std::move(started).value();
+    // Pods' resolv.conf names the bridge address: serve DNS there too.
+    if (cp->dns && !agent->gateway_ip().empty()) {
+      auto bound = cp->dns->AddListener(agent->gateway_ip() + ":53");
+      if (!bound.ok()) {
+        spdlog::warn("{}: pods cannot resolve cluster names", bound.status().message());
+      }
+    }
   }
   std::printf("Kennel API server is up at %s\n", (*server)->url().c_str());
   if (agent) std::printf("Node %s is running pods\n", agent->node_name().c_str());
@@ -95,8 +114,10 @@ int RunServer(const kennel::apiserver::ServerOptions& options, ControlPlaneOptio
   spdlog::info("signal {}: stopping", sig);
   // The agent first: it stops its pods through the server it still has.
   if (agent) agent->Stop();
+  cp->dns.reset();
   cp->scheduler.reset();
   cp->node_ipam.reset();
+  cp->endpoints.reset();
   (*server)->Stop();
   (*server)->Wait();
   return 0;
@@ -187,9 +208,13 @@ int main(int argc, char** argv) {
 
   kennel::apiserver::ServerOptions server_options;
   ControlPlaneOptions cp_options;
+  std::string dns_listen;
   auto add_server_flags = [&](CLI::App* cmd) {
     cmd->add_option("--cluster-cidr", cp_options.ipam.cluster_cidr,
                     "Pod addresses: each node gets a /24 of it")
+        ->capture_default_str();
+    cmd->add_option("--service-cidr", server_options.service_cidr,
+                    "Services' cluster IPs (the first address is the kubernetes Service's)")
         ->capture_default_str();
     cmd->add_option("--scheduler-config", cp_options.scheduler_config,
                     "KubeSchedulerConfiguration file (YAML or JSON): plugin weights, "
@@ -198,6 +223,9 @@ int main(int argc, char** argv) {
     cmd->add_option("--listen", server_options.listen, "HOST:PORT to serve HTTPS on")
         ->capture_default_str();
     cmd->add_option("--threads", server_options.threads, "I/O threads (0: one per core but one)")
+        ->capture_default_str();
+    cmd->add_option("--dns-listen", dns_listen, "HOST:PORT to serve cluster DNS on (UDP and TCP)");
+    cmd->add_option("--cluster-domain", cp_options.dns.cluster_domain, "Cluster DNS domain")
         ->capture_default_str();
   };
   CLI::App* server = app.add_subcommand("server", "Run the API server on the embedded store");
@@ -228,6 +256,10 @@ int main(int argc, char** argv) {
   kubeconfig->add_option("--data-dir", kubeconfig_dir, "Data directory")->capture_default_str();
 
   CLI11_PARSE(app, argc, argv);
+  if (!dns_listen.empty()) cp_options.dns.listen = {dns_listen};
+  cp_options.serve_dns = !dns_listen.empty() || up->parsed();
+  agent_options.dns.domain = cp_options.dns.cluster_domain;
+  agent_options.dns_on_gateway = up->parsed();
   if (server->parsed()) return RunServer(server_options, cp_options, std::nullopt);
   if (kubeconfig->parsed()) return PrintKubeconfig(kubeconfig_dir);
   auto iso = ParseIsolation(isolation);

@@ -69,6 +69,7 @@ const char* kEchoPod = R"(apiVersion: v1
 kind: Pod
 metadata:
   name: NAME
+  labels: {app: echo}
 spec:
   nodeName: NODE
   containers:
@@ -202,6 +203,42 @@ TEST_F(ProxyTest, NodePortReachesEndpointsOnTheNodesAddress) {
       << kennel::e2e::Run({"nft", "list", "ruleset"}).out;
   // The cluster IP works as well.
   EXPECT_EQ(Dial(service_ip_, 80).text, "echo-a\n");
+}
+
+// The whole path a pet's client takes: cluster DNS (served on the node
+// bridge, named in the pod's resolv.conf), a cluster IP the API server
+// allocated, Endpoints the endpoints controller keeps, and the proxy.
+TEST_F(ProxyTest, APodReachesAServiceByName) {
+  server_->KubectlOk({"create", "service", "clusterip", "greeter", "--tcp=80:8080"});
+  // kubectl's generator selects app=greeter: point it at the echo pods.
+  server_->KubectlOk({"set", "selector", "service", "greeter", "app=echo"});
+  std::string ip =
+      server_->KubectlOk({"get", "service", "greeter", "-o", "jsonpath={.spec.clusterIP}"});
+  ASSERT_NE(ip.rfind("10.96.", 0), std::string::npos) << ip;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        auto r = server_->Kubectl(
+            {"get", "endpoints", "greeter", "-o", "jsonpath={.subsets[*].addresses[*].ip}"});
+        return r.exit_code == 0 && r.out.find(ip_["echo-a"]) != std::string::npos &&
+               r.out.find(ip_["echo-b"]) != std::string::npos;
+      },
+      seconds(10)));
+  for (const std::string name :
+       {"greeter", "greeter.default", "greeter.default.svc.cluster.local"}) {
+    std::string dial = "my $c = IO::Socket::INET->new(PeerAddr => qq(" + name +
+                       ":80), Timeout => 5) or die qq(connect: $!); print scalar <$c>;";
+    std::string last;
+    EXPECT_TRUE(WaitFor(
+        [&] {
+          auto r =
+              server_->Kubectl({"exec", "echo-b", "--", "perl", "-MIO::Socket::INET", "-e", dial});
+          last = r.out + r.err;
+          return r.exit_code == 0 && (r.out == "echo-a\n" || r.out == "echo-b\n");
+        },
+        seconds(15)))
+        << name << ": " << last << "\nresolv.conf: "
+        << server_->Kubectl({"exec", "echo-b", "--", "cat", "/etc/resolv.conf"}).out;
+  }
 }
 
 }  // namespace
