@@ -2,9 +2,10 @@
 // and over a scripted client for the relist path.
 #include "client/informer.h"
 
+#include "client/test_cluster.h"
+
 // clang-format off
 #include <utility>  // before Boost 1.74's asio headers, which need std::exchange
-#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 // clang-format on
 #include <gtest/gtest.h>
@@ -18,7 +19,7 @@
 #include <thread>
 
 #include "apiserver/errors.h"
-#include "client/in_process.h"
+#include "client/test_cluster.h"
 #include "store/embedded.h"
 
 namespace kennel::client {
@@ -82,29 +83,8 @@ class Recorder {
 class InformerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/kennel-informer-test-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    store::EmbeddedOptions options;
-    options.path = dir_ + "/kennel.db";
-    options.fsync = false;
-    auto opened = store::OpenEmbedded(options);
-    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-    store_ = std::move(opened).value();
-    handler_ = std::make_unique<apiserver::Handler>(store_.get(), apiserver::HandlerOptions{});
-    ASSERT_TRUE(handler_->Bootstrap().ok());
-    io_thread_ = std::thread([this] { ioc_.run(); });
-    client_ = NewInProcessClient(handler_.get(), ioc_.get_executor());
-  }
-
-  void TearDown() override {
-    client_.reset();
-    handler_.reset();
-    store_.reset();
-    work_.reset();
-    io_thread_.join();
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
+    ASSERT_TRUE(cluster_.Start().ok());
+    client_ = cluster_.client();
   }
 
   json MustCreate(const json& obj) {
@@ -113,19 +93,14 @@ class InformerTest : public ::testing::Test {
     return created.ok() ? *created : json();
   }
 
-  std::string dir_;
-  std::unique_ptr<store::Store> store_;
-  std::unique_ptr<apiserver::Handler> handler_;
-  asio::io_context ioc_;
-  asio::executor_work_guard<asio::io_context::executor_type> work_ = asio::make_work_guard(ioc_);
-  std::thread io_thread_;
-  std::unique_ptr<Client> client_;
+  TestCluster cluster_;
+  Client* client_ = nullptr;
 };
 
 TEST_F(InformerTest, FillsCacheAndSeesAddUpdateDelete) {
   MustCreate(ConfigMap("a"));
   MustCreate(ConfigMap("b"));
-  Informer informer(client_.get(), kConfigMaps, "default");
+  Informer informer(client_, kConfigMaps, "default");
   Recorder rec;
   informer.AddHandler(rec.Handler());
   EXPECT_FALSE(informer.HasSynced());
@@ -157,7 +132,7 @@ TEST_F(InformerTest, SelectorsRestrictTheCache) {
   MustCreate(ConfigMap("db", "v", {{"app", "db"}}));
   ListOptions selectors;
   selectors.label_selector = "app=web";
-  Informer informer(client_.get(), kConfigMaps, "default", selectors);
+  Informer informer(client_, kConfigMaps, "default", selectors);
   Recorder rec;
   informer.AddHandler(rec.Handler());
   informer.Start();
@@ -174,7 +149,7 @@ TEST_F(InformerTest, SelectorsRestrictTheCache) {
 }
 
 TEST_F(InformerTest, StopIsPromptAndFinal) {
-  Informer informer(client_.get(), kConfigMaps, "default");
+  Informer informer(client_, kConfigMaps, "default");
   Recorder rec;
   informer.AddHandler(rec.Handler());
   informer.Start();
@@ -186,7 +161,7 @@ TEST_F(InformerTest, StopIsPromptAndFinal) {
   // The in-process client's dispatcher is shared: a witness watch shows the
   // event has been dispatched, and the stopped informer did not get it.
   Recorder witness;
-  Informer other(client_.get(), kConfigMaps, "default");
+  Informer other(client_, kConfigMaps, "default");
   other.AddHandler(witness.Handler());
   other.Start();
   ASSERT_TRUE(other.WaitForSync(seconds(10)));

@@ -5,7 +5,6 @@
 
 // clang-format off
 #include <utility>  // before Boost 1.74's asio headers, which need std::exchange
-#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 // clang-format on
 #include <gtest/gtest.h>
@@ -17,7 +16,7 @@
 #include <thread>
 
 #include "apiserver/handler.h"
-#include "client/in_process.h"
+#include "client/test_cluster.h"
 #include "store/embedded.h"
 
 namespace kennel::controllers {
@@ -150,34 +149,14 @@ TEST(DesiredSubsets, HeadlessServiceGetsHostnamesAndMayHaveNoPorts) {
 class EndpointsControllerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/kennel-endpoints-test-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    store::EmbeddedOptions options;
-    options.path = dir_ + "/kennel.db";
-    options.fsync = false;
-    auto opened = store::OpenEmbedded(options);
-    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-    store_ = std::move(opened).value();
-    handler_ = std::make_unique<apiserver::Handler>(store_.get(), apiserver::HandlerOptions{});
-    ASSERT_TRUE(handler_->Bootstrap().ok());
-    io_thread_ = std::thread([this] { ioc_.run(); });
-    client_ = client::NewInProcessClient(handler_.get(), ioc_.get_executor());
+    ASSERT_TRUE(cluster_.Start().ok());
+    client_ = cluster_.client();
   }
 
-  void TearDown() override {
-    controller_.reset();
-    client_.reset();
-    handler_.reset();
-    store_.reset();
-    work_.reset();
-    io_thread_.join();
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
+  void TearDown() override { controller_.reset(); }
 
   void StartController() {
-    auto started = EndpointsController::Start(client_.get());
+    auto started = EndpointsController::Start(client_);
     ASSERT_TRUE(started.ok()) << started.status().ToString();
     controller_ = std::move(started).value();
   }
@@ -233,13 +212,8 @@ class EndpointsControllerTest : public ::testing::Test {
     return out;
   }
 
-  std::string dir_;
-  std::unique_ptr<store::Store> store_;
-  std::unique_ptr<apiserver::Handler> handler_;
-  asio::io_context ioc_;
-  asio::executor_work_guard<asio::io_context::executor_type> work_ = asio::make_work_guard(ioc_);
-  std::thread io_thread_;
-  std::unique_ptr<client::Client> client_;
+  client::TestCluster cluster_;
+  client::Client* client_ = nullptr;
   std::unique_ptr<EndpointsController> controller_;
 };
 

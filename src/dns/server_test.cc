@@ -4,7 +4,6 @@
 
 // clang-format off
 #include <utility>  // before Boost 1.74's asio headers, which need std::exchange
-#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 // clang-format on
 #include <arpa/inet.h>
@@ -23,7 +22,7 @@
 #include <thread>
 
 #include "apiserver/handler.h"
-#include "client/in_process.h"
+#include "client/test_cluster.h"
 #include "dns/message.h"
 #include "store/embedded.h"
 
@@ -240,37 +239,19 @@ class FakeUpstream {
 class DnsServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/kennel-dns-test-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    store::EmbeddedOptions options;
-    options.path = dir_ + "/kennel.db";
-    options.fsync = false;
-    auto opened = store::OpenEmbedded(options);
-    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-    store_ = std::move(opened).value();
-    handler_ = std::make_unique<apiserver::Handler>(store_.get(), apiserver::HandlerOptions{});
-    ASSERT_TRUE(handler_->Bootstrap().ok());
-    io_thread_ = std::thread([this] { ioc_.run(); });
-    client_ = client::NewInProcessClient(handler_.get(), ioc_.get_executor());
+    ASSERT_TRUE(cluster_.Start().ok());
+    client_ = cluster_.client();
   }
 
   void TearDown() override {
     if (server_) server_->Stop();
     server_.reset();
-    client_.reset();
-    handler_.reset();
-    store_.reset();
-    work_.reset();
-    io_thread_.join();
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
   }
 
   void StartServer(DnsOptions options = {}) {
     if (options.listen.empty()) options.listen = {"127.0.0.1:0"};
     options.resolv_conf = "";
-    auto started = DnsServer::Start(client_.get(), options);
+    auto started = DnsServer::Start(client_, options);
     ASSERT_TRUE(started.ok()) << started.status().ToString();
     server_ = std::move(started).value();
     ASSERT_EQ(server_->listen_addresses().size(), 1u);
@@ -324,13 +305,8 @@ class DnsServerTest : public ::testing::Test {
     return std::nullopt;
   }
 
-  std::string dir_;
-  std::unique_ptr<store::Store> store_;
-  std::unique_ptr<apiserver::Handler> handler_;
-  asio::io_context ioc_;
-  asio::executor_work_guard<asio::io_context::executor_type> work_ = asio::make_work_guard(ioc_);
-  std::thread io_thread_;
-  std::unique_ptr<client::Client> client_;
+  client::TestCluster cluster_;
+  client::Client* client_ = nullptr;
   std::unique_ptr<DnsServer> server_;
   uint16_t port_ = 0;
 };
@@ -554,13 +530,13 @@ TEST_F(DnsServerTest, ServesOnSeveralListenersAndThreads) {
 TEST_F(DnsServerTest, BadOptionsAreRefused) {
   DnsOptions options;
   options.listen = {"127.0.0.1"};
-  EXPECT_FALSE(DnsServer::Start(client_.get(), options).ok());
+  EXPECT_FALSE(DnsServer::Start(client_, options).ok());
   options.listen = {"127.0.0.1:0"};
   options.cluster_domain = "a..b";
-  EXPECT_FALSE(DnsServer::Start(client_.get(), options).ok());
+  EXPECT_FALSE(DnsServer::Start(client_, options).ok());
   options.cluster_domain = "cluster.local";
   options.upstreams = {"nope"};
-  EXPECT_FALSE(DnsServer::Start(client_.get(), options).ok());
+  EXPECT_FALSE(DnsServer::Start(client_, options).ok());
 }
 
 TEST(DnsNameserversFromResolvConf, ReadsNameserverLines) {
