@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config
   libboost-dev nlohmann-json3-dev libsqlite3-dev libssl-dev
   libspdlog-dev libfmt-dev libcli11-dev libnl-3-dev libnl-route-3-dev libyaml-cpp-dev
-  iproute2 nftables util-linux bsdutils perl-base
+  iproute2 nftables util-linux bsdutils perl-base redis-server
   libgtest-dev libgmock-dev libbenchmark-dev
   ca-certificates curl procps
   dnsutils  # dig, for tests/e2e/dns_test

@@ -18,6 +18,7 @@
 #include "agent/agent_server.h"
 #include "agent/internal/ipam.h"
 #include "agent/internal/json_fields.h"
+#include "agent/local_path.h"
 #include "agent/node_status.h"
 #include "agent/pod_status.h"
 #include "agent/prober.h"
@@ -123,7 +124,9 @@ class AgentImpl : public Agent {
     serving.token = options_.serving_token;
     ASSIGN_OR_RETURN(
         server_, AgentServer::Start(serving, [this](auto&&... args) { return Locate(args...); }));
+    volume_root_ = LocalPathVolumeRoot(options_.data_dir);
     RETURN_IF_ERROR(RegisterNode());
+    reclaimer_ = LocalPathReclaimer::Start(client_, options_.node_name, volume_root_);
     if (options_.isolation == Isolation::kNamespaces) {
       ASSIGN_OR_RETURN(std::string cidr, WaitForPodCidr());
       network_.bridge = options_.bridge;
@@ -171,6 +174,7 @@ class AgentImpl : public Agent {
       stopped_ = true;
     }
     cv_.notify_all();
+    reclaimer_.reset();
     if (pods_) pods_->Stop();
     queue_.ShutDown();
     for (auto& t : workers_) t.join();
@@ -230,6 +234,12 @@ class AgentImpl : public Agent {
                                                    ": " + created.status().message());
       }
     }
+    // Where this node's local-path volumes live (agent/local_path.h).
+    json root_patch = {{"metadata", {{"annotations", {{"kennel.io/volume-root", volume_root_}}}}}};
+    RETURN_IF_ERROR(client_
+                        ->Patch(client::kNodes, "", options_.node_name, client::PatchType::kMerge,
+                                root_patch)
+                        .status());
     return UpdateNodeStatus();
   }
 
@@ -615,6 +625,7 @@ class AgentImpl : public Agent {
                       "persistentvolumeclaim \"" + claim + "\" is not bound yet");
       }
       ASSIGN_OR_RETURN(json pv, client_->Get(client::kPersistentVolumes, "", volume));
+      RETURN_IF_ERROR(EnsureLocalPathDirectory(pv, volume_root_));
       const json spec = pv.value("spec", json::object());
       for (const char* source : {"local", "hostPath"}) {
         std::string path = Str(spec.value(source, json::object()), "path");
@@ -1049,6 +1060,8 @@ class AgentImpl : public Agent {
   std::unique_ptr<AgentServer> server_;
   std::unique_ptr<Prober> prober_;
   std::unique_ptr<proxy::ServiceProxy> proxy_;
+  std::string volume_root_;  // <data_dir>/volumes: local-path volumes
+  std::unique_ptr<LocalPathReclaimer> reclaimer_;
   std::unique_ptr<client::Informer> pods_;
   client::WorkQueue queue_;
   std::vector<std::thread> workers_;

@@ -1506,6 +1506,34 @@ void ValidateStatefulSet(const Obj& root) {
   ValidateWorkloadTemplate(spec, sel, ctx, "StatefulSet");
 }
 
+std::optional<Quantity> StorageRequest(const json& pvc);
+
+// Kennel lets a claim template's storage request grow (the controller then
+// expands every pet's claim) but never shrink; the rest of
+// volumeClaimTemplates stays immutable, as in Kubernetes.
+void ValidateClaimTemplatesGrowOnly(const Obj& root, const json& old_root) {
+  const json& now = Member(Member(root.raw(), "spec"), "volumeClaimTemplates");
+  const json& before = Member(Member(old_root, "spec"), "volumeClaimTemplates");
+  if (!now.is_array() || !before.is_array() || now.size() != before.size()) return;
+  for (size_t i = 0; i < now.size(); ++i) {
+    std::optional<Quantity> grown = StorageRequest(now[i]);
+    std::optional<Quantity> was = StorageRequest(before[i]);
+    if (grown && was && CompareQuantity(*grown, *was) < 0) {
+      std::string detail = "field can not be less than previous value (";
+      detail += was->text;
+      detail += "): the claims of a StatefulSet can grow but not shrink";
+      root.errs().Forbidden(root.At("spec")
+                                .Child("volumeClaimTemplates")
+                                .Index(i)
+                                .Child("spec")
+                                .Child("resources")
+                                .Child("requests")
+                                .Child("storage"),
+                            detail);
+    }
+  }
+}
+
 void ValidateStatefulSetUpdate(const Obj& root, const json& old_root) {
   json now = Member(root.raw(), "spec");
   json before = Member(old_root, "spec");
@@ -1515,6 +1543,20 @@ void ValidateStatefulSetUpdate(const Obj& root, const json& old_root) {
     if (now.is_object()) now.erase(mutable_field);
     if (before.is_object()) before.erase(mutable_field);
   }
+  for (json* spec : {&now, &before}) {
+    if (!spec->is_object() || !spec->contains("volumeClaimTemplates")) continue;
+    json& templates = (*spec)["volumeClaimTemplates"];
+    if (!templates.is_array()) continue;
+    for (json& t : templates) {
+      if (!t.is_object() || !t.contains("spec") || !t["spec"].is_object()) continue;
+      json& resources = t["spec"]["resources"];
+      if (resources.is_object() && resources.contains("requests") &&
+          resources["requests"].is_object()) {
+        resources["requests"].erase("storage");
+      }
+    }
+  }
+  ValidateClaimTemplatesGrowOnly(root, old_root);
   if (!SemanticEqual(now, before)) {
     root.errs().Forbidden(root.At("spec"),
                           "updates to statefulset spec for fields other than 'replicas', "

@@ -853,8 +853,20 @@ TEST(ValidationStatefulSet, UpdateMayChangeOnlyListedFields) {
                 ElementsAre(IsCause("FieldValueForbidden", "spec", forbidden)))
         << path;
   }
+  // Kennel relaxes one field: a claim template's storage request may grow
+  // (the StatefulSet controller expands the claims), never shrink.
   sts = old_sts;
   sts[P("/spec/volumeClaimTemplates/0/spec/resources/requests/storage")] = "2Gi";
+  ExpectValid(sts, &old_sts);
+  json grown = sts;
+  sts[P("/spec/volumeClaimTemplates/0/spec/resources/requests/storage")] = "512Mi";
+  EXPECT_THAT(Causes(sts, &grown),
+              ElementsAre(IsCause("FieldValueForbidden",
+                                  "spec.volumeClaimTemplates[0].spec.resources.requests.storage",
+                                  "Forbidden: field can not be less than previous value (2Gi): the "
+                                  "claims of a StatefulSet can grow but not shrink")));
+  sts = old_sts;
+  sts[P("/spec/volumeClaimTemplates/0/spec/accessModes/0")] = "ReadWriteMany";
   EXPECT_THAT(Causes(sts, &old_sts),
               ElementsAre(IsCause("FieldValueForbidden", "spec", forbidden)));
   sts = old_sts;

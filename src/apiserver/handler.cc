@@ -20,6 +20,7 @@
 #include "api/patch.h"
 #include "api/printers.h"
 #include "api/priority.h"
+#include "api/storage.h"
 #include "api/protobuf.h"
 #include "api/registry.h"
 #include "api/selector.h"
@@ -105,6 +106,17 @@ json Labels(const json& obj) {
   const json& m = Metadata(obj);
   auto it = m.find("labels");
   return it != m.end() ? *it : json(nullptr);
+}
+
+// The finalizers without the garbage collector's, plus the one the policy asks for.
+json WithGcFinalizers(const json& finalizers, const std::string& policy) {
+  json out = json::array();
+  for (const json& f : finalizers) {
+    if (f != "orphan" && f != "foregroundDeletion") out.push_back(f);
+  }
+  if (policy == "Orphan") out.push_back("orphan");
+  if (policy == "Foreground") out.push_back("foregroundDeletion");
+  return out;
 }
 
 bool HasFinalizers(const json& obj) {
@@ -422,15 +434,11 @@ class Handler::Impl {
                                                          std::string subresource, Mutation mutate,
                                                          bool dry_run);
   // Deletes one object honouring finalizers and grace; returns its last state.
-  enum class Cascade { kYes, kNo };
+  // The propagation policy only sets the garbage collector's finalizers
+  // (orphan, foregroundDeletion): dependents are the controller's job
+  // (controllers/garbage_collector.h), as in Kubernetes.
   asio::awaitable<StatusOr<json>> DeleteObject(const api::ResourceInfo& info, std::string ns,
-                                               std::string name, json options, bool dry_run,
-                                               Cascade cascade = Cascade::kYes);
-  // Dependents of owner_uid (objects whose ownerReferences name it).
-  std::vector<std::pair<const api::ResourceInfo*, json>> Dependents(const std::string& ns,
-                                                                    const std::string& owner_uid);
-  asio::awaitable<Status> OrphanDependents(std::string ns, std::string owner_uid);
-  asio::awaitable<Status> DeleteDependents(std::string ns, std::string owner_uid);
+                                               std::string name, json options, bool dry_run);
   // One pass over a Terminating namespace; returns how many objects remain.
   asio::awaitable<StatusOr<size_t>> DeleteNamespaceContents(std::string ns);
   // Deletes a Terminating namespace's contents, then the namespace.
@@ -442,8 +450,11 @@ class Handler::Impl {
   Status CheckNamespaceWritable(const std::string& ns);
   // The PriorityClass objects stored now, for the Priority admission plugin.
   StatusOr<std::vector<json>> PriorityClasses();
+  // The StorageClass objects stored now, for the DefaultStorageClass plugin.
+  StatusOr<std::vector<json>> StorageClasses();
   // Kubernetes' mutating admission on create: the Priority plugin resolves a
-  // pod's priority. requested_name is the name the request carried.
+  // pod's priority, DefaultStorageClass gives a claim without a class the
+  // default one. requested_name is the name the request carried.
   Status MutatingAdmission(const api::ResourceInfo& info, json& obj,
                            const std::string& requested_name);
   // Validating admission on create and update: at most one default
@@ -996,8 +1007,25 @@ StatusOr<std::vector<json>> Handler::Impl::PriorityClasses() {
   return out;
 }
 
+StatusOr<std::vector<json>> Handler::Impl::StorageClasses() {
+  const api::ResourceInfo* info = api::FindResource("storage.k8s.io", "v1", "storageclasses");
+  ASSIGN_OR_RETURN(auto range, store_->Range({ListPrefix(*info, ""), "", 0}));
+  std::vector<json> out;
+  out.reserve(range.kvs.size());
+  for (const auto& kv : range.kvs) {
+    auto decoded = Decode(kv);
+    if (decoded.ok()) out.push_back((*decoded)->object);
+  }
+  return out;
+}
+
 Status Handler::Impl::MutatingAdmission(const api::ResourceInfo& info, json& obj,
                                         const std::string& requested_name) {
+  if (info.group.empty() && info.kind == "PersistentVolumeClaim") {
+    ASSIGN_OR_RETURN(std::vector<json> classes, StorageClasses());
+    api::AdmitClaimStorageClass(obj, classes);
+    return Status::Ok();
+  }
   if (!IsPod(info)) return Status::Ok();
   ASSIGN_OR_RETURN(std::vector<json> classes, PriorityClasses());
   return api::AdmitPodPriority(obj, classes, requested_name);
@@ -1277,11 +1305,6 @@ asio::awaitable<StatusOr<DecodedPtr>> Handler::Impl::GuaranteedUpdate(
       if (finalize) {
         allocation.Revert();
         if (deleted) service_ips_.Release(*deleted);
-        // The owner is gone now: its dependents go too (background policy).
-        std::string scope_ns = info.namespaced ? ns : "";
-        std::string uid = MetaString(next, "uid");
-        Status st = co_await DeleteDependents(scope_ns, uid);
-        if (!st.ok()) co_return st;
         next["metadata"]["resourceVersion"] = std::to_string(result->mod_revision);
         co_return Unstored(std::move(next));
       }
@@ -1409,66 +1432,6 @@ asio::awaitable<ApiResponse> Handler::Impl::Patch(const ApiRequest& req, const R
   co_return UpdateResponse(req, ri, info, result, warnings);
 }
 
-std::vector<std::pair<const api::ResourceInfo*, json>> Handler::Impl::Dependents(
-    const std::string& ns, const std::string& owner_uid) {
-  std::vector<std::pair<const api::ResourceInfo*, json>> out;
-  for (const auto& info : api::AllResources()) {
-    auto range = store_->Range({ListPrefix(info, info.namespaced ? ns : ""), "", 0});
-    if (!range.ok()) continue;
-    for (const auto& kv : range->kvs) {
-      // Cheap pre-check before parsing: the uid must appear in the bytes.
-      if (kv.value.find(owner_uid) == std::string::npos) continue;
-      auto obj = DecodeFromStore(kv);
-      if (!obj.ok()) continue;
-      for (const auto& ref : Metadata(*obj).value("ownerReferences", json::array())) {
-        if (ref.value("uid", "") == owner_uid) {
-          out.emplace_back(&info, std::move(*obj));
-          break;
-        }
-      }
-    }
-  }
-  return out;
-}
-
-asio::awaitable<Status> Handler::Impl::OrphanDependents(std::string ns, std::string owner_uid) {
-  auto dependents = Dependents(ns, owner_uid);
-  for (auto& [dep_info, dep] : dependents) {
-    std::string dep_ns = MetaString(dep, "namespace");
-    std::string dep_name = MetaString(dep, "name");
-    Mutation strip_owner = [&](const json& current) -> StatusOr<json> {
-      json next = current;
-      json refs = json::array();
-      for (const auto& ref : Metadata(current).value("ownerReferences", json::array())) {
-        if (ref.value("uid", "") != owner_uid) refs.push_back(ref);
-      }
-      if (refs.empty()) {
-        next["metadata"].erase("ownerReferences");
-      } else {
-        next["metadata"]["ownerReferences"] = refs;
-      }
-      return next;
-    };
-    std::string no_subresource;
-    auto r =
-        co_await GuaranteedUpdate(*dep_info, dep_ns, dep_name, no_subresource, strip_owner, false);
-    if (!r.ok() && r.status().code() != Code::kNotFound) co_return r.status();
-  }
-  co_return Status::Ok();
-}
-
-asio::awaitable<Status> Handler::Impl::DeleteDependents(std::string ns, std::string owner_uid) {
-  auto dependents = Dependents(ns, owner_uid);
-  for (auto& [dep_info, dep] : dependents) {
-    json options = {{"propagationPolicy", "Background"}};
-    std::string dep_ns = MetaString(dep, "namespace");
-    std::string dep_name = MetaString(dep, "name");
-    auto r = co_await DeleteObject(*dep_info, dep_ns, dep_name, options, false);
-    if (!r.ok() && r.status().code() != Code::kNotFound) co_return r.status();
-  }
-  co_return Status::Ok();
-}
-
 asio::awaitable<void> Handler::Impl::FinalizeNamespace(std::string ns) {
   // Kubernetes' namespace controller gets to a Terminating namespace after a
   // moment, and tools rely on that: `kubectl delete -f` of a manifest that
@@ -1509,11 +1472,12 @@ asio::awaitable<StatusOr<size_t>> Handler::Impl::DeleteNamespaceContents(std::st
       if (!obj.ok()) continue;
       if (!MetaString(*obj, "deletionTimestamp").empty()) continue;  // finalizers hold it
       std::string name = MetaString(*obj, "name");
-      json options = json::object();
       // Deleted one by one through the normal path, which re-reads on a
-      // conflict (a controller may write meanwhile); dependents are in this
-      // namespace too, so no cascade scan per object.
-      auto r = co_await DeleteObject(info, ns, name, options, false, Cascade::kNo);
+      // conflict (a controller may write meanwhile); Background, as
+      // Kubernetes' namespace controller does: dependents are in this
+      // namespace too.
+      json options = {{"propagationPolicy", "Background"}};
+      auto r = co_await DeleteObject(info, ns, name, options, false);
       if (!r.ok() && r.status().code() != Code::kNotFound) co_return r.status();
     }
   }
@@ -1541,8 +1505,7 @@ void Handler::Impl::StartBackground(asio::any_io_executor executor) {
 
 asio::awaitable<StatusOr<json>> Handler::Impl::DeleteObject(const api::ResourceInfo& info,
                                                             std::string ns, std::string name,
-                                                            json options, bool dry_run,
-                                                            Cascade cascade) {
+                                                            json options, bool dry_run) {
   std::string policy = options.value("propagationPolicy", "");
   if (policy.empty() && options.contains("orphanDependents") &&
       options["orphanDependents"] == true) {
@@ -1588,18 +1551,14 @@ asio::awaitable<StatusOr<json>> Handler::Impl::DeleteObject(const api::ResourceI
           ", ResourceVersion in object meta: " + MetaString(*current, "resourceVersion"));
     }
     if (dry_run) co_return *current;
-    std::string uid = MetaString(*current, "uid");
-    std::string scope_ns = info.namespaced ? ns : "";
-    // Dependents are handled here, in the delete path, until the garbage
-    // collector controller exists: Orphan strips the owner reference, the
-    // others delete dependents (foreground before the owner, background after).
-    if (policy == "Orphan" && cascade == Cascade::kYes) {
-      Status st = co_await OrphanDependents(scope_ns, uid);
-      if (!st.ok()) co_return st;
-    } else if (policy == "Foreground" && cascade == Cascade::kYes) {
-      Status st = co_await DeleteDependents(scope_ns, uid);
-      if (!st.ok()) co_return st;
-    }
+    // The garbage collector's finalizers, as Kubernetes' registry sets them:
+    // an explicit policy decides (Orphan → orphan, Foreground →
+    // foregroundDeletion, Background → neither); without one the object keeps
+    // those it has, and the default is Background for every kind served.
+    const json old_finalizers = Metadata(*current).value("finalizers", json::array());
+    json finalizers = old_finalizers;
+    if (!policy.empty()) finalizers = WithGcFinalizers(old_finalizers, policy);
+    const bool finalizers_changed = finalizers != old_finalizers;
     // A namespace first turns Terminating (its contents go in the background,
     // then the namespace itself, as in Kubernetes); a pod on a node waits for
     // its agent; finalizers hold any other object. Each is only marked now.
@@ -1609,25 +1568,35 @@ asio::awaitable<StatusOr<json>> Handler::Impl::DeleteObject(const api::ResourceI
     // The object as marked for deletion, when it is only marked now.
     std::optional<json> mark;
     if (grace) {
-      // Marked already: only a shorter grace period changes anything.
-      if (AwaitsGracefulDeletion(*current) &&
-          Metadata(*current)["deletionGracePeriodSeconds"].get<int64_t>() <= *grace) {
-        co_return *current;
-      }
+      // Marked already: only a shorter grace period (or other finalizers)
+      // changes anything.
+      const bool keep_deadline =
+          AwaitsGracefulDeletion(*current) &&
+          Metadata(*current)["deletionGracePeriodSeconds"].get<int64_t>() <= *grace;
+      if (keep_deadline && !finalizers_changed) co_return *current;
       mark = *current;
-      (*mark)["metadata"]["deletionTimestamp"] =
-          FormatRfc3339(std::chrono::system_clock::now() + std::chrono::seconds(*grace));
-      (*mark)["metadata"]["deletionGracePeriodSeconds"] = *grace;
-    } else if (is_namespace || HasFinalizers(*current)) {
-      if (!MetaString(*current, "deletionTimestamp").empty() && !AwaitsGracefulDeletion(*current)) {
-        co_return *current;
+      if (!keep_deadline) {
+        (*mark)["metadata"]["deletionTimestamp"] =
+            FormatRfc3339(std::chrono::system_clock::now() + std::chrono::seconds(*grace));
+        (*mark)["metadata"]["deletionGracePeriodSeconds"] = *grace;
       }
+    } else if (is_namespace || !finalizers.empty()) {
+      const bool marked =
+          !MetaString(*current, "deletionTimestamp").empty() && !AwaitsGracefulDeletion(*current);
+      if (marked && !finalizers_changed) co_return *current;
       mark = *current;
-      (*mark)["metadata"]["deletionTimestamp"] = NowRfc3339();
-      (*mark)["metadata"]["deletionGracePeriodSeconds"] = 0;
+      if (!marked) {
+        (*mark)["metadata"]["deletionTimestamp"] = NowRfc3339();
+        (*mark)["metadata"]["deletionGracePeriodSeconds"] = 0;
+      }
       if (is_namespace) (*mark)["status"]["phase"] = "Terminating";
     }
     if (mark) {
+      if (finalizers.empty()) {
+        (*mark)["metadata"].erase("finalizers");
+      } else {
+        (*mark)["metadata"]["finalizers"] = finalizers;
+      }
       json next = std::move(*mark);
       auto start_mark = [&](store::WriteCallback done) {
         store_->Update(kv.key, EncodeForStore(next), kv.mod_revision, std::move(done));
@@ -1654,10 +1623,6 @@ asio::awaitable<StatusOr<json>> Handler::Impl::DeleteObject(const api::ResourceI
       co_return r.status();
     }
     if (IsService(info)) service_ips_.Release(*current);
-    if ((policy == "Background" || policy.empty()) && cascade == Cascade::kYes) {
-      Status st = co_await DeleteDependents(scope_ns, uid);
-      if (!st.ok()) co_return st;
-    }
     json last = *current;
     last["metadata"]["resourceVersion"] = std::to_string(r->mod_revision);
     co_return last;

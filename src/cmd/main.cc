@@ -14,8 +14,13 @@
 #include "base/file.h"
 #include "client/client.h"
 #include "client/in_process.h"
+#include "controllers/deployment.h"
 #include "controllers/endpoints.h"
+#include "controllers/garbage_collector.h"
 #include "controllers/nodeipam.h"
+#include "controllers/replicaset.h"
+#include "controllers/statefulset.h"
+#include "controllers/volume_binder.h"
 #include "dns/server.h"
 #include "scheduler/scheduler.h"
 
@@ -37,6 +42,11 @@ struct ControlPlane {
   std::unique_ptr<kennel::client::Client> client;
   std::unique_ptr<kennel::controllers::NodeIpam> node_ipam;
   std::unique_ptr<kennel::controllers::EndpointsController> endpoints;
+  std::unique_ptr<kennel::controllers::StatefulSetController> statefulsets;
+  std::unique_ptr<kennel::controllers::GarbageCollector> garbage_collector;
+  std::unique_ptr<kennel::controllers::ReplicaSetController> replicasets;
+  std::unique_ptr<kennel::controllers::DeploymentController> deployments;
+  std::unique_ptr<kennel::controllers::VolumeBinder> volume_binder;
   std::unique_ptr<kennel::scheduler::Scheduler> scheduler;
   std::unique_ptr<kennel::dns::DnsServer> dns;  // when serve_dns
 };
@@ -58,6 +68,16 @@ kennel::StatusOr<ControlPlane> StartControlPlane(kennel::apiserver::Server& serv
                    kennel::controllers::NodeIpam::Start(cp.client.get(), options.ipam));
   ASSIGN_OR_RETURN(cp.endpoints, kennel::controllers::EndpointsController::Start(
                                      cp.client.get(), options.endpoints));
+  ASSIGN_OR_RETURN(cp.statefulsets,
+                   kennel::controllers::StatefulSetController::Start(cp.client.get()));
+  ASSIGN_OR_RETURN(cp.garbage_collector,
+                   kennel::controllers::GarbageCollector::Start(cp.client.get()));
+  ASSIGN_OR_RETURN(cp.replicasets,
+                   kennel::controllers::ReplicaSetController::Start(cp.client.get()));
+  ASSIGN_OR_RETURN(cp.deployments,
+                   kennel::controllers::DeploymentController::Start(cp.client.get()));
+  // Before the scheduler: it creates the default StorageClass.
+  ASSIGN_OR_RETURN(cp.volume_binder, kennel::controllers::VolumeBinder::Start(cp.client.get()));
   ASSIGN_OR_RETURN(cp.scheduler,
                    kennel::scheduler::Scheduler::Start(cp.client.get(), options.scheduler));
   if (options.serve_dns) {
@@ -116,8 +136,13 @@ int RunServer(const kennel::apiserver::ServerOptions& options, ControlPlaneOptio
   if (agent) agent->Stop();
   cp->dns.reset();
   cp->scheduler.reset();
+  cp->volume_binder.reset();
   cp->node_ipam.reset();
   cp->endpoints.reset();
+  cp->statefulsets.reset();
+  cp->garbage_collector.reset();
+  cp->deployments.reset();
+  cp->replicasets.reset();
   (*server)->Stop();
   (*server)->Wait();
   return 0;
