@@ -1,5 +1,7 @@
 #include "client/workqueue.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <cstdint>
 
@@ -136,6 +138,23 @@ size_t WorkQueue::Len() const {
     if (at <= now && dirty_.count(key) == 0 && processing_.count(key) == 0) ++due;
   }
   return queue_.size() + due;
+}
+
+void WorkQueue::Process(const char* who,
+                        const std::function<Status(const std::string&)>& reconcile) {
+  while (auto key = Get()) {
+    Status st = reconcile(*key);
+    if (st.ok()) {
+      Forget(*key);
+    } else {
+      Code c = st.code();
+      if (c != Code::kConflict && c != Code::kAlreadyExists && c != Code::kNotFound) {
+        spdlog::warn("{}: {}: {}", who, *key, st.ToString());
+      }
+      AddRateLimited(*key);
+    }
+    Done(*key);
+  }
 }
 
 }  // namespace kennel::client

@@ -15,11 +15,14 @@
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <set>
 #include <string>
+
+#include "base/status.h"
 
 namespace kennel::client {
 
@@ -47,6 +50,13 @@ class WorkQueue {
   // queue is shut down (nullopt).
   std::optional<std::string> Get();
   void Done(const std::string& key);
+
+  // The worker loop of a controller: until ShutDown(), takes each ready key
+  // and reconciles it; success forgets the key's back-off, failure requeues
+  // it rate-limited. Failures are logged under `who`, except the races a
+  // level-triggered controller expects to lose now and then (conflict,
+  // already exists, not found): its cache catches up and it tries again.
+  void Process(const char* who, const std::function<Status(const std::string&)>& reconcile);
 
   void ShutDown();
   bool ShuttingDown() const;

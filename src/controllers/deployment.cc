@@ -287,18 +287,8 @@ class DeploymentControllerImpl : public DeploymentController {
         if (stopping_) return;
       }
     }
-    while (auto key = queue_.Get()) {
-      Status st = Reconcile(*key);
-      if (st.ok()) {
-        queue_.Forget(*key);
-      } else {
-        if (st.code() != Code::kConflict && st.code() != Code::kAlreadyExists) {
-          spdlog::warn("deployment controller: {}: {}", *key, st.ToString());
-        }
-        queue_.AddRateLimited(*key);
-      }
-      queue_.Done(*key);
-    }
+    queue_.Process("deployment controller",
+                   [this](const std::string& key) { return Reconcile(key); });
   }
 
   // The ReplicaSets d controls after adoption and release.

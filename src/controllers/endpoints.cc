@@ -12,6 +12,7 @@
 #include <thread>
 #include <utility>
 
+#include "api/json_access.h"
 #include "client/informer.h"
 #include "client/workqueue.h"
 
@@ -25,17 +26,8 @@ constexpr const char* kHeadlessLabel = "service.kubernetes.io/headless";
 // Endpoints used as leader-election locks have no Service and must stay.
 constexpr const char* kLeaderAnnotation = "control-plane.alpha.kubernetes.io/leader";
 
-const json& Member(const json& obj, const char* name) {
-  static const json kNull;
-  if (!obj.is_object()) return kNull;
-  auto it = obj.find(name);
-  return it == obj.end() ? kNull : *it;
-}
-
-std::string Str(const json& obj, const char* name) {
-  const json& v = Member(obj, name);
-  return v.is_string() ? v.get<std::string>() : "";
-}
+const json& Member(const json& obj, const char* name) { return api::Field(obj, name); }
+using api::Str;
 
 int Int(const json& obj, const char* name) {
   const json& v = Member(obj, name);
@@ -393,19 +385,7 @@ class EndpointsControllerImpl : public EndpointsController {
       }
     }
     if (first) QueueLeftovers();
-    while (auto key = queue_.Get()) {
-      Status st = Reconcile(*key);
-      if (st.ok()) {
-        queue_.Forget(*key);
-      } else {
-        // A conflict or a create racing the cache is retried quietly.
-        if (st.code() != Code::kConflict && st.code() != Code::kAlreadyExists) {
-          spdlog::warn("endpoints: {}: {}", *key, st.ToString());
-        }
-        queue_.AddRateLimited(*key);
-      }
-      queue_.Done(*key);
-    }
+    queue_.Process("endpoints", [this](const std::string& key) { return Reconcile(key); });
   }
 
   // Endpoints whose Service went away while nobody watched.

@@ -13,6 +13,7 @@
 #include <thread>
 #include <utility>
 
+#include "api/json_access.h"
 #include "api/registry.h"
 #include "client/informer.h"
 #include "client/workqueue.h"
@@ -22,17 +23,8 @@ namespace {
 
 using client::json;
 
-const json& Member(const json& obj, const char* name) {
-  static const json kNull;
-  if (!obj.is_object()) return kNull;
-  auto it = obj.find(name);
-  return it == obj.end() ? kNull : *it;
-}
-
-std::string Str(const json& obj, const char* name) {
-  const json& v = Member(obj, name);
-  return v.is_string() ? v.get<std::string>() : "";
-}
+const json& Member(const json& obj, const char* name) { return api::Field(obj, name); }
+using api::Str;
 
 const json& Meta(const json& obj) { return Member(obj, "metadata"); }
 
@@ -234,18 +226,7 @@ class GarbageCollectorImpl : public GarbageCollector {
         if (stopping_) return;
       }
     }
-    while (auto key = queue_.Get()) {
-      Status st = Reconcile(*key);
-      if (st.ok()) {
-        queue_.Forget(*key);
-      } else {
-        if (st.code() != Code::kConflict) {
-          spdlog::warn("garbage collector: {}: {}", *key, st.ToString());
-        }
-        queue_.AddRateLimited(*key);
-      }
-      queue_.Done(*key);
-    }
+    queue_.Process("garbage collector", [this](const std::string& key) { return Reconcile(key); });
   }
 
   Status Reconcile(const std::string& qkey) {

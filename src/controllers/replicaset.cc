@@ -325,18 +325,8 @@ class ReplicaSetControllerImpl : public ReplicaSetController {
         if (stopping_) return;
       }
     }
-    while (auto key = queue_.Get()) {
-      Status st = Reconcile(*key);
-      if (st.ok()) {
-        queue_.Forget(*key);
-      } else {
-        if (st.code() != Code::kConflict) {
-          spdlog::warn("replicaset controller: {}: {}", *key, st.ToString());
-        }
-        queue_.AddRateLimited(*key);
-      }
-      queue_.Done(*key);
-    }
+    queue_.Process("replicaset controller",
+                   [this](const std::string& key) { return Reconcile(key); });
   }
 
   std::vector<json> PodsIn(const std::string& ns) {

@@ -513,18 +513,7 @@ class StatefulSetControllerImpl : public StatefulSetController {
         if (stopping_) return;
       }
     }
-    while (auto key = queue_.Get()) {
-      Status st = Reconcile(*key);
-      if (st.ok()) {
-        queue_.Forget(*key);
-      } else {
-        if (st.code() != Code::kConflict && st.code() != Code::kAlreadyExists) {
-          spdlog::warn("statefulset: {}: {}", *key, st.ToString());
-        }
-        queue_.AddRateLimited(*key);
-      }
-      queue_.Done(*key);
-    }
+    queue_.Process("statefulset", [this](const std::string& key) { return Reconcile(key); });
   }
 
   void Event(const json& set, const std::string& type, const std::string& reason,

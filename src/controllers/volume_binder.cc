@@ -456,19 +456,9 @@ class VolumeBinderImpl : public VolumeBinder {
         if (stopping_) return;
       }
     }
-    while (auto key = queue_.Get()) {
-      Status st = key->rfind("c:", 0) == 0 ? SyncClaim(key->substr(2)) : SyncVolume(key->substr(2));
-      if (st.ok()) {
-        queue_.Forget(*key);
-      } else {
-        if (st.code() != Code::kConflict && st.code() != Code::kAlreadyExists &&
-            st.code() != Code::kNotFound) {
-          spdlog::warn("volume binder: {}: {}", *key, st.ToString());
-        }
-        queue_.AddRateLimited(*key);
-      }
-      queue_.Done(*key);
-    }
+    queue_.Process("volume binder", [this](const std::string& key) {
+      return key.rfind("c:", 0) == 0 ? SyncClaim(key.substr(2)) : SyncVolume(key.substr(2));
+    });
   }
 
   // --- claims ------------------------------------------------------------------

@@ -182,8 +182,8 @@ TEST_F(ProxyTest, ClusterIpBalancesFollowsEndpointsAndRefusesWhenEmpty) {
       << "from the pod, attempts: " << testing::PrintToString(tried);
 
   // One endpoint leaves: within a second only the other answers.
-  auto changed = Clock::now();
   ApplyService("ClusterIP", {"echo-b"});
+  auto changed = Clock::now();  // the Endpoints write is acknowledged
   ASSERT_TRUE(
       WaitFor([&] { return Answers(service_ip_, 80, 5) == std::set<std::string>{"echo-b\n"}; },
               seconds(5)));

@@ -4,18 +4,6 @@
 
 namespace kennel::controllers::internal {
 
-const json& Member(const json& obj, const char* name) {
-  static const json kNull;
-  if (!obj.is_object()) return kNull;
-  auto it = obj.find(name);
-  return it == obj.end() ? kNull : *it;
-}
-
-std::string Str(const json& obj, const char* name) {
-  const json& v = Member(obj, name);
-  return v.is_string() ? v.get<std::string>() : "";
-}
-
 int64_t Int(const json& obj, const char* name, int64_t fallback) {
   const json& v = Member(obj, name);
   return v.is_number_integer() ? v.get<int64_t>() : fallback;

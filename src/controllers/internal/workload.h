@@ -8,13 +8,15 @@
 #include <optional>
 #include <string>
 
+#include "api/json_access.h"
+
 namespace kennel::controllers::internal {
 
 using nlohmann::json;
 
 // A member of an object, or null (obj not an object, or no such member).
-const json& Member(const json& obj, const char* name);
-std::string Str(const json& obj, const char* name);
+inline const json& Member(const json& obj, const char* name) { return api::Field(obj, name); }
+using api::Str;
 // An integer member, or fallback when absent or not an integer.
 int64_t Int(const json& obj, const char* name, int64_t fallback = 0);
 const json& Meta(const json& obj);
