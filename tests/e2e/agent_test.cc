@@ -86,6 +86,9 @@ spec:
   EXPECT_TRUE(agent.Terminate(seconds(20))) << agent.output();
   EXPECT_EQ(server.Stop(), 0);
   kennel::e2e::Run({"ip", "link", "del", bridge});
+  // A bare agent leaves its service proxy's table in place for its next
+  // start (services keep working meanwhile); the test cleans up after it.
+  kennel::e2e::Run({"nft", "delete", "table", "ip", "kennel_proxy_" + bridge});
 }
 
 TEST(AgentTest, RefusesToJoinWithAWrongToken) {
