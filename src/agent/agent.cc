@@ -236,10 +236,10 @@ class AgentImpl : public Agent {
     }
     // Where this node's local-path volumes live (agent/local_path.h).
     json root_patch = {{"metadata", {{"annotations", {{"kennel.io/volume-root", volume_root_}}}}}};
-    RETURN_IF_ERROR(client_
-                        ->Patch(client::kNodes, "", options_.node_name, client::PatchType::kMerge,
-                                root_patch)
-                        .status());
+    RETURN_IF_ERROR(
+        client_
+            ->Patch(client::kNodes, "", options_.node_name, client::PatchType::kMerge, root_patch)
+            .status());
     return UpdateNodeStatus();
   }
 

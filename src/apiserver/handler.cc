@@ -20,10 +20,10 @@
 #include "api/patch.h"
 #include "api/printers.h"
 #include "api/priority.h"
-#include "api/storage.h"
 #include "api/protobuf.h"
 #include "api/registry.h"
 #include "api/selector.h"
+#include "api/storage.h"
 #include "api/validation.h"
 #include "apiserver/discovery.h"
 #include "apiserver/errors.h"
@@ -448,10 +448,9 @@ class Handler::Impl {
   // then the kubernetes Service and Endpoints.
   Status BootstrapServices();
   Status CheckNamespaceWritable(const std::string& ns);
-  // The PriorityClass objects stored now, for the Priority admission plugin.
-  StatusOr<std::vector<json>> PriorityClasses();
-  // The StorageClass objects stored now, for the DefaultStorageClass plugin.
-  StatusOr<std::vector<json>> StorageClasses();
+  // Every stored object of a cluster-scoped v1 resource (PriorityClasses for
+  // the Priority admission plugin, StorageClasses for DefaultStorageClass).
+  StatusOr<std::vector<json>> StoredObjects(const char* group, const char* resource);
   // Kubernetes' mutating admission on create: the Priority plugin resolves a
   // pod's priority, DefaultStorageClass gives a claim without a class the
   // default one. requested_name is the name the request carried.
@@ -995,20 +994,8 @@ Status Handler::Impl::CheckNamespaceWritable(const std::string& ns) {
   return Status::Ok();
 }
 
-StatusOr<std::vector<json>> Handler::Impl::PriorityClasses() {
-  const api::ResourceInfo* info = api::FindResource("scheduling.k8s.io", "v1", "priorityclasses");
-  ASSIGN_OR_RETURN(auto range, store_->Range({ListPrefix(*info, ""), "", 0}));
-  std::vector<json> out;
-  out.reserve(range.kvs.size());
-  for (const auto& kv : range.kvs) {
-    auto decoded = Decode(kv);
-    if (decoded.ok()) out.push_back((*decoded)->object);
-  }
-  return out;
-}
-
-StatusOr<std::vector<json>> Handler::Impl::StorageClasses() {
-  const api::ResourceInfo* info = api::FindResource("storage.k8s.io", "v1", "storageclasses");
+StatusOr<std::vector<json>> Handler::Impl::StoredObjects(const char* group, const char* resource) {
+  const api::ResourceInfo* info = api::FindResource(group, "v1", resource);
   ASSIGN_OR_RETURN(auto range, store_->Range({ListPrefix(*info, ""), "", 0}));
   std::vector<json> out;
   out.reserve(range.kvs.size());
@@ -1022,19 +1009,21 @@ StatusOr<std::vector<json>> Handler::Impl::StorageClasses() {
 Status Handler::Impl::MutatingAdmission(const api::ResourceInfo& info, json& obj,
                                         const std::string& requested_name) {
   if (info.group.empty() && info.kind == "PersistentVolumeClaim") {
-    ASSIGN_OR_RETURN(std::vector<json> classes, StorageClasses());
+    ASSIGN_OR_RETURN(std::vector<json> classes, StoredObjects("storage.k8s.io", "storageclasses"));
     api::AdmitClaimStorageClass(obj, classes);
     return Status::Ok();
   }
   if (!IsPod(info)) return Status::Ok();
-  ASSIGN_OR_RETURN(std::vector<json> classes, PriorityClasses());
+  ASSIGN_OR_RETURN(std::vector<json> classes,
+                   StoredObjects("scheduling.k8s.io", "priorityclasses"));
   return api::AdmitPodPriority(obj, classes, requested_name);
 }
 
 Status Handler::Impl::ValidatingAdmission(const api::ResourceInfo& info, const json& obj,
                                           api::PriorityClassOp op) {
   if (!IsPriorityClass(info)) return Status::Ok();
-  ASSIGN_OR_RETURN(std::vector<json> classes, PriorityClasses());
+  ASSIGN_OR_RETURN(std::vector<json> classes,
+                   StoredObjects("scheduling.k8s.io", "priorityclasses"));
   return api::AdmitPriorityClass(obj, classes, op);
 }
 

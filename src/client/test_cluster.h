@@ -5,7 +5,9 @@
 #pragma once
 
 #include <boost/asio.hpp>
+#include <chrono>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -18,6 +20,18 @@
 #include "store/embedded.h"
 
 namespace kennel::client {
+
+// Polls cond every 10 ms until it holds or timeout passes; true if it held.
+// Controllers act on events within milliseconds: the deadline only bounds a
+// failing test.
+inline bool Eventually(const std::function<bool()>& cond, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (cond()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return cond();
+}
 
 class TestCluster {
  public:

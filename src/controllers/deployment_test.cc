@@ -26,14 +26,7 @@ using Clock = std::chrono::steady_clock;
 
 constexpr auto kDeadline = std::chrono::seconds(15);
 
-bool Eventually(const std::function<bool()>& cond) {
-  auto deadline = Clock::now() + kDeadline;
-  while (Clock::now() < deadline) {
-    if (cond()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return cond();
-}
+bool Eventually(const std::function<bool()>& cond) { return client::Eventually(cond, kDeadline); }
 
 TEST(ResolveFenceposts, RoundsSurgeUpAndUnavailableDown) {
   auto f = ResolveFenceposts("25%", "25%", 10);

@@ -22,14 +22,7 @@ using Clock = std::chrono::steady_clock;
 // The collector is event-driven and normally acts within milliseconds.
 constexpr auto kDeadline = std::chrono::seconds(10);
 
-bool Eventually(const std::function<bool()>& cond) {
-  auto deadline = Clock::now() + kDeadline;
-  while (Clock::now() < deadline) {
-    if (cond()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return cond();
-}
+bool Eventually(const std::function<bool()>& cond) { return client::Eventually(cond, kDeadline); }
 
 // owners: a vector, since a braced single json would copy rather than nest.
 json ConfigMap(const std::string& name, const std::vector<json>& owners = {}) {

@@ -24,14 +24,7 @@ using Clock = std::chrono::steady_clock;
 
 constexpr auto kDeadline = std::chrono::seconds(10);
 
-bool Eventually(const std::function<bool()>& cond) {
-  auto deadline = Clock::now() + kDeadline;
-  while (Clock::now() < deadline) {
-    if (cond()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return cond();
-}
+bool Eventually(const std::function<bool()>& cond) { return client::Eventually(cond, kDeadline); }
 
 json ReplicaSetJson(const std::string& name, int replicas, int min_ready = 0) {
   return {{"apiVersion", "apps/v1"},

@@ -25,12 +25,7 @@ constexpr auto kDeadline = std::chrono::seconds(10);
 const client::Resource kRevisions{"apps", "v1", "controllerrevisions", true};
 
 bool WaitFor(const std::function<bool()>& cond, std::chrono::milliseconds timeout = kDeadline) {
-  auto end = Clock::now() + timeout;
-  while (Clock::now() < end) {
-    if (cond()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return cond();
+  return client::Eventually(cond, timeout);
 }
 
 // The negative half of an ordering rule: cond stays true for a while. The

@@ -21,14 +21,8 @@ std::string Cat(const Parts&... parts) {
   return s;
 }
 
-// Polls cond until it holds or 10 s pass.
 bool Eventually(const std::function<bool()>& cond) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (cond()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return cond();
+  return client::Eventually(cond, std::chrono::seconds(10));
 }
 
 class VolumeBinderTest : public ::testing::Test {
