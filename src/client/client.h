@@ -145,7 +145,9 @@ class Client {
 Status StatusFromResponse(const Response& response);
 
 struct HttpClientOptions {
-  std::string server;   // "https://127.0.0.1:6443"
+  // "https://127.0.0.1:6443"; several servers of one cluster comma-separated,
+  // tried in turn when one cannot be reached.
+  std::string server;
   std::string token;    // bearer token; "" for none
   std::string ca_file;  // PEM file to verify the server with; "" = system roots
   // No verification at all (an agent joining without the server's CA): the

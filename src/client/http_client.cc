@@ -3,7 +3,9 @@
 // calling thread: synchronous Asio ignores timeouts, while tcp_stream's
 // deadlines work for asynchronous operations.
 #include <poll.h>
+#include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -14,6 +16,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <limits>
 #include <mutex>
 #include <optional>
@@ -88,6 +91,18 @@ StatusOr<Endpoint> ParseServerUrl(const std::string& server) {
   return ep;
 }
 
+// "https://a:6443,https://b:6443": the servers of one cluster, in order of preference.
+std::vector<std::string> SplitServerList(const std::string& servers) {
+  std::vector<std::string> urls;
+  size_t start = 0;
+  while (start <= servers.size()) {
+    size_t comma = std::min(servers.find(',', start), servers.size());
+    if (comma > start) urls.push_back(servers.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return urls;
+}
+
 bool IsIpAddress(const std::string& host) {
   beast::error_code ec;
   asio::ip::make_address(host, ec);
@@ -138,6 +153,7 @@ class Connection {
   beast::flat_buffer& buffer() { return buffer_; }
 
   Clock::time_point idle_since;
+  const Endpoint* endpoint = nullptr;  // where Open connected it
 
  private:
   asio::io_context ioc_;
@@ -300,8 +316,9 @@ class HttpWatchHandle : public WatchHandle {
 
 class HttpClient : public Client {
  public:
-  HttpClient(HttpClientOptions options, Endpoint endpoint, std::shared_ptr<ssl::context> ctx)
-      : options_(std::move(options)), endpoint_(std::move(endpoint)), ctx_(std::move(ctx)) {}
+  HttpClient(HttpClientOptions options, std::vector<Endpoint> endpoints,
+             std::shared_ptr<ssl::context> ctx)
+      : options_(std::move(options)), endpoints_(std::move(endpoints)), ctx_(std::move(ctx)) {}
 
   StatusOr<Response> Do(const Request& request) override {
     try {
@@ -330,9 +347,12 @@ class HttpClient : public Client {
                                                    WatchClosedCallback on_closed);
   std::unique_ptr<Connection> TakeIdle();
   void ReturnIdle(std::unique_ptr<Connection> conn);
+  Status ConnectToAnyServer(const std::function<Status(const Endpoint&)>& open);
 
   HttpClientOptions options_;
-  Endpoint endpoint_;
+  std::vector<Endpoint> endpoints_;  // every server given; at least one
+  // The server that last answered a connect: tried first by the next one.
+  std::atomic<size_t> preferred_{0};
   std::shared_ptr<ssl::context> ctx_;
   std::mutex mu_;
   std::vector<std::unique_ptr<Connection>> idle_;
@@ -344,7 +364,6 @@ StatusOr<HttpRequest> HttpClient::BuildRequest(const Request& request) const {
   std::string target = request.path.empty() ? "/" : request.path;
   if (!request.query.empty()) target += "?" + request.query;
   HttpRequest req{verb, target, 11};
-  req.set(http::field::host, endpoint_.host_header);
   req.set(http::field::user_agent, "kennel-client");
   req.set(http::field::accept, "application/json");
   if (!options_.token.empty()) req.set(http::field::authorization, "Bearer " + options_.token);
@@ -373,15 +392,43 @@ void HttpClient::ReturnIdle(std::unique_ptr<Connection> conn) {
   if (idle_.size() < kMaxIdleConnections) idle_.push_back(std::move(conn));
 }
 
+// Calls open(server) for the preferred server, then for each other one in
+// turn, until one connects: a server that refuses or times out is skipped, so
+// a client given several servers rides out the loss of all but one. Only
+// connecting fails over: a request that reached a server is never resent
+// elsewhere (it may have been acted on).
+Status HttpClient::ConnectToAnyServer(const std::function<Status(const Endpoint&)>& open) {
+  size_t first = preferred_.load();
+  Status last;
+  for (size_t i = 0; i < endpoints_.size(); ++i) {
+    size_t index = (first + i) % endpoints_.size();
+    last = open(endpoints_[index]);
+    if (last.ok()) {
+      if (index != first) {
+        preferred_.store(index);
+        spdlog::warn("API client: now using {}", endpoints_[index].host_header);
+      }
+      return last;
+    }
+    if (endpoints_.size() > 1) spdlog::warn("API client: {}", last.message());
+  }
+  return last;
+}
+
 StatusOr<Response> HttpClient::DoWithRetry(const Request& request) {
   ASSIGN_OR_RETURN(HttpRequest req, BuildRequest(request));
   for (int attempt = 0;; ++attempt) {
     std::unique_ptr<Connection> conn = TakeIdle();
     bool reused = conn != nullptr;
     if (!conn) {
-      conn = std::make_unique<Connection>(*ctx_);
-      RETURN_IF_ERROR(conn->Open(endpoint_, options_.timeout_seconds));
+      RETURN_IF_ERROR(ConnectToAnyServer([&](const Endpoint& server) {
+        // A failed attempt leaves its stream unusable: each server gets a fresh one.
+        conn = std::make_unique<Connection>(*ctx_);
+        conn->endpoint = &server;
+        return conn->Open(server, options_.timeout_seconds);
+      }));
     }
+    req.set(http::field::host, conn->endpoint->host_header);
     bool unprocessed = false;
     bool keep_alive = false;
     StatusOr<Response> response =
@@ -407,9 +454,13 @@ StatusOr<std::unique_ptr<WatchHandle>> HttpClient::OpenWatch(const Resource& res
   request.path = ResourcePath(resource, ns);
   request.query = WatchQuery(options);
   ASSIGN_OR_RETURN(HttpRequest req, BuildRequest(request));
-  auto s = std::make_shared<HttpWatchState>(ctx_);
+  std::shared_ptr<HttpWatchState> s;
   int timeout = options_.timeout_seconds;
-  RETURN_IF_ERROR(s->conn.Open(endpoint_, timeout));
+  RETURN_IF_ERROR(ConnectToAnyServer([&](const Endpoint& server) {
+    s = std::make_shared<HttpWatchState>(ctx_);
+    req.set(http::field::host, server.host_header);
+    return s->conn.Open(server, timeout);
+  }));
   s->conn.ExpiresAfter(timeout);
   beast::error_code ec = s->conn.Run(
       [&](auto handler) { http::async_write(s->conn.stream(), req, std::move(handler)); });
@@ -546,11 +597,16 @@ StatusOr<std::map<std::string, std::string>> ReadKubeconfigValues(const std::str
 
 StatusOr<std::unique_ptr<Client>> NewHttpClient(const HttpClientOptions& options) {
   try {
-    ASSIGN_OR_RETURN(Endpoint endpoint, ParseServerUrl(options.server));
+    std::vector<Endpoint> endpoints;
+    for (const std::string& url : SplitServerList(options.server)) {
+      ASSIGN_OR_RETURN(Endpoint endpoint, ParseServerUrl(url));
+      endpoints.push_back(std::move(endpoint));
+    }
+    if (endpoints.empty()) return BadRequest("no server URL given");
     if (options.timeout_seconds <= 0) return BadRequest("timeout_seconds must be positive");
     ASSIGN_OR_RETURN(auto ctx, MakeSslContext(options));
     return std::unique_ptr<Client>(
-        std::make_unique<HttpClient>(options, std::move(endpoint), std::move(ctx)));
+        std::make_unique<HttpClient>(options, std::move(endpoints), std::move(ctx)));
   } catch (const std::exception& e) {
     return Internal(std::string("cannot set up the HTTPS client: ") + e.what());
   }

@@ -246,6 +246,53 @@ TEST_F(HttpClientTest, PooledConnectionToARestartedServerIsReplaced) {
   EXPECT_TRUE(created.ok()) << created.status().ToString();
 }
 
+TEST_F(HttpClientTest, SkipsAServerThatCannotBeReached) {
+  // Port 1 on loopback refuses at once: the client moves on to the live server
+  // for requests and watches alike.
+  HttpClientOptions o = options_;
+  o.server = "https://127.0.0.1:1," + server_->url();
+  auto client = NewHttpClient(o);
+  ASSERT_TRUE(client.ok()) << client.status().ToString();
+  auto got = (*client)->Get(kNamespaces, "", "default");
+  EXPECT_TRUE(got.ok()) << got.status().ToString();
+  Collector events;
+  auto watch = (*client)->Watch(kConfigMaps, "default", {}, events.Callback(), events.Closed());
+  ASSERT_TRUE(watch.ok()) << watch.status().ToString();
+  MustCreate(ConfigMap("seen"));
+  EXPECT_THAT(events.WaitFor(1), ::testing::ElementsAre("ADDED seen"));
+}
+
+TEST_F(HttpClientTest, FailsOverWhenItsServerStops) {
+  // A second server with the same credentials (its data dir starts with a
+  // copy of the first one's pki), as servers sharing one cluster identity have.
+  std::string other_dir = dir_ + "/other";
+  std::filesystem::create_directories(other_dir);
+  std::filesystem::copy(dir_ + "/pki", other_dir + "/pki",
+                        std::filesystem::copy_options::recursive);
+  apiserver::ServerOptions other_options;
+  other_options.data_dir = other_dir;
+  other_options.listen = "127.0.0.1:0";
+  auto other = apiserver::Server::Start(other_options);
+  ASSERT_TRUE(other.ok()) << other.status().ToString();
+
+  HttpClientOptions o = options_;
+  o.server = server_->url() + "," + (*other)->url();
+  auto client = NewHttpClient(o);
+  ASSERT_TRUE(client.ok()) << client.status().ToString();
+  ASSERT_TRUE((*client)->Create(kConfigMaps, "default", ConfigMap("on-first")).ok());
+  server_.reset();  // the first server goes away, its pooled connection too
+  auto got = (*client)->Get(kConfigMaps, "default", "on-first");
+  // The second server has its own store: the object is not there, but the
+  // request reached that server and was answered by it.
+  EXPECT_EQ(got.status().code(), Code::kNotFound) << got.status().ToString();
+  auto created = (*client)->Create(kConfigMaps, "default", ConfigMap("on-second"));
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  auto direct = client_->Get(kConfigMaps, "default", "on-second");  // the old, single-server client
+  EXPECT_EQ(direct.status().code(), Code::kUnavailable);
+  (*other)->Stop();
+  (*other)->Wait();
+}
+
 TEST_F(HttpClientTest, WatchSeesChangesInOrder) {
   MustCreate(ConfigMap("before"));
   Collector events;
