@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -41,6 +42,8 @@ constexpr const char* kComponent = "statefulset-controller";
 // Expectations older than this are dropped (a write whose event was lost
 // must not wedge a set forever); Kubernetes uses 5 minutes.
 constexpr auto kExpectationTimeout = std::chrono::seconds(30);
+// Parallel sets: at most this many pet creates in flight at once.
+constexpr size_t kMaxConcurrentCreates = 32;
 
 // --- Reading objects -------------------------------------------------------
 
@@ -795,6 +798,29 @@ class StatefulSetControllerImpl : public StatefulSetController {
     return Status::Ok();
   }
 
+  // Runs work(0..count-1) in batches of 1, 2, 4, … concurrent calls, as
+  // Kubernetes' slowStartBatch does for Parallel sets: a hundred pets are
+  // written with many requests in flight (the store commits them together)
+  // instead of one round trip after another, yet a set whose creates all
+  // fail (quota, bad template) costs one failed request, not a hundred. Stops
+  // after the first batch with a failure and returns its first error.
+  static Status InSlowStartBatches(size_t count, const std::function<Status(size_t)>& work) {
+    size_t next = 0;
+    for (size_t batch = 1; next < count; batch = std::min(batch * 2, kMaxConcurrentCreates)) {
+      const size_t size = std::min(batch, count - next);
+      std::vector<Status> results(size);
+      std::vector<std::thread> threads;
+      for (size_t j = 1; j < size; ++j) {
+        threads.emplace_back([&, j] { results[j] = work(next + j); });
+      }
+      results[0] = work(next);
+      for (std::thread& t : threads) t.join();
+      for (const Status& st : results) RETURN_IF_ERROR(st);
+      next += size;
+    }
+    return Status::Ok();
+  }
+
   // --- Reconcile ---
 
   Status Reconcile(const std::string& key) {
@@ -898,23 +924,29 @@ class StatefulSetControllerImpl : public StatefulSetController {
       }
     }
 
+    // Creates pet i (its claims, then the pod); false when its claims block it.
+    auto create_pet = [&](int64_t i, bool* blocked) -> Status {
+      const int64_t ord = v.start + i;
+      RETURN_IF_ERROR(CreateClaims(set, v, ord, blocked));
+      if (*blocked) return Status::Ok();
+      // Below the partition a pod comes back at the current revision.
+      bool at_current = v.rolling && i < update_min;
+      return CreatePod(set, v,
+                       NewPod(set, v, at_current ? current_tmpl : update_tmpl,
+                              at_current ? current_name : update_name, ord));
+    };
+    std::vector<int64_t> missing;  // Parallel: created together after this loop
+
     // Replicas in ascending order.
     for (int64_t i = 0; i < n; ++i) {
       const int64_t ord = v.start + i;
       if (!slots[i]) {
-        bool blocked = false;
-        RETURN_IF_ERROR(CreateClaims(set, v, ord, &blocked));
-        if (blocked) {
-          if (!v.parallel) return Status::Ok();
+        if (v.parallel) {
+          missing.push_back(i);
           continue;
         }
-        // Below the partition a pod comes back at the current revision.
-        bool at_current = v.rolling && i < update_min;
-        json pod = NewPod(set, v, at_current ? current_tmpl : update_tmpl,
-                          at_current ? current_name : update_name, ord);
-        RETURN_IF_ERROR(CreatePod(set, v, pod));
-        if (!v.parallel) return Status::Ok();
-        continue;
+        bool blocked = false;
+        return create_pet(i, &blocked);
       }
       const json& pod = *slots[i];
       if ((IsFailed(pod) || IsSucceeded(pod)) && !IsTerminating(pod)) {
@@ -953,6 +985,10 @@ class StatefulSetControllerImpl : public StatefulSetController {
       RETURN_IF_ERROR(FixClaimRefs(set, v, pod, /*condemned=*/false));
       if (!v.parallel && !IsAvailable(pod, v.min_ready)) return Status::Ok();
     }
+    RETURN_IF_ERROR(InSlowStartBatches(missing.size(), [&](size_t j) {
+      bool blocked = false;
+      return create_pet(missing[j], &blocked);
+    }));
 
     // Condemned pods: claim references first (crash-safe), then deletion
     // from the highest ordinal down.

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <string>
@@ -250,6 +251,54 @@ TEST_F(StatefulSetTest, ParallelCreatesAndDeletesWithoutWaiting) {
   Kubelet("par-2");
   Patch("par", {{"spec", {{"replicas", 0}}}});
   ASSERT_TRUE(WaitFor([&] { return Terminating("par-0") && Terminating("par-2"); }));
+}
+
+// Counts pod creates in flight through it, each held for a moment so that
+// overlapping ones overlap observably.
+class CreateCountingClient : public client::Client {
+ public:
+  explicit CreateCountingClient(client::Client* inner) : inner_(inner) {}
+  StatusOr<client::Response> Do(const client::Request& request) override {
+    bool pod_create = request.method == "POST" && request.path.ends_with("/pods");
+    if (!pod_create) return inner_->Do(request);
+    int now = ++in_flight_;
+    for (int seen = max_in_flight_.load(); now > seen;) {
+      if (max_in_flight_.compare_exchange_weak(seen, now)) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    auto response = inner_->Do(request);
+    --in_flight_;
+    return response;
+  }
+  StatusOr<std::unique_ptr<client::WatchHandle>> Watch(
+      const client::Resource& resource, const std::string& ns, const client::ListOptions& options,
+      client::WatchCallback on_event, client::WatchClosedCallback on_closed) override {
+    return inner_->Watch(resource, ns, options, std::move(on_event), std::move(on_closed));
+  }
+  int max_in_flight() const { return max_in_flight_; }
+
+ private:
+  client::Client* inner_;
+  std::atomic<int> in_flight_{0};
+  std::atomic<int> max_in_flight_{0};
+};
+
+TEST_F(StatefulSetTest, ParallelCreatesPetsConcurrentlyInGrowingBatches) {
+  controller_.reset();  // this test's controller goes through the counting client
+  CreateCountingClient counting(api());
+  auto c = StatefulSetController::Start(&counting);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  controller_ = std::move(*c);
+  Create(SetJson("wide", 40, {{"podManagementPolicy", "Parallel"}}));
+  ASSERT_TRUE(WaitFor([&] {
+    auto pods = api()->List(client::kPods, "default");
+    return pods.ok() && pods->items.size() == 40;
+  }));
+  // Batches of 1, 2, 4, 8, 16, 9: one at a time would take 40 × 20 ms and
+  // never have two in flight.
+  EXPECT_GE(counting.max_in_flight(), 8);
+  EXPECT_LE(counting.max_in_flight(), 32);
+  controller_.reset();  // before the counting client goes
 }
 
 TEST_F(StatefulSetTest, DeletedPetComesBackWithItsNameOnlyOnceGone) {
