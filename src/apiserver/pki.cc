@@ -11,6 +11,7 @@
 #include <cctype>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <sstream>
 
 #include "base/base64.h"
@@ -141,31 +142,25 @@ bool CertCoversAll(X509* cert, const std::vector<std::string>& sans) {
 
 }  // namespace
 
-StatusOr<Credentials> LoadOrCreateCredentials(const std::string& pki_dir,
-                                              const std::vector<std::string>& extra_sans) {
+StatusOr<CertificateAuthority> NewCertificateAuthority() {
+  KeyPtr key = NewKey();
+  if (!key) return Internal("cannot generate a key for the cluster CA");
+  CertPtr cert = NewCert(key.get(), "kennel-ca", nullptr, nullptr, /*is_ca=*/true, {});
+  return CertificateAuthority{CertToPem(cert.get()), KeyToPem(key.get())};
+}
+
+std::string NewAdminToken() { return RandomHex(32); }
+
+StatusOr<ServingCert> LoadOrIssueServingCert(const std::string& pki_dir,
+                                             const CertificateAuthority& ca,
+                                             const std::vector<std::string>& extra_sans) {
+  CertPtr ca_c = CertFromPem(ca.cert_pem);
+  KeyPtr ca_k = KeyFromPem(ca.key_pem);
+  if (!ca_c || !ca_k) return BadRequest("the CA's certificate or key does not parse");
   std::error_code ec;
   fs::create_directories(pki_dir, ec);
   if (ec) return Internal("cannot create " + pki_dir + ": " + ec.message());
-  const std::string ca_crt = pki_dir + "/ca.crt", ca_key = pki_dir + "/ca.key";
   const std::string srv_crt = pki_dir + "/server.crt", srv_key = pki_dir + "/server.key";
-  const std::string token_file = pki_dir + "/admin.token";
-
-  Credentials creds;
-  KeyPtr ca_k;
-  CertPtr ca_c;
-  auto ca_pem = ReadFile(ca_crt);
-  auto ca_key_pem = ReadFile(ca_key);
-  if (ca_pem.ok() && ca_key_pem.ok()) {
-    ca_c = CertFromPem(*ca_pem);
-    ca_k = KeyFromPem(*ca_key_pem);
-  }
-  if (!ca_c || !ca_k) {
-    ca_k = NewKey();
-    ca_c = NewCert(ca_k.get(), "kennel-ca", nullptr, nullptr, /*is_ca=*/true, {});
-    RETURN_IF_ERROR(WriteFileAtomically(ca_key, KeyToPem(ca_k.get()), 0600));
-    RETURN_IF_ERROR(WriteFileAtomically(ca_crt, CertToPem(ca_c.get()), 0644));
-  }
-  creds.ca_cert_pem = CertToPem(ca_c.get());
 
   std::vector<std::string> sans = {"127.0.0.1",          "::1",
                                    "localhost",          "kubernetes",
@@ -184,14 +179,42 @@ StatusOr<Credentials> LoadOrCreateCredentials(const std::string& pki_dir,
     RETURN_IF_ERROR(WriteFileAtomically(srv_key, KeyToPem(srv_k.get()), 0600));
     RETURN_IF_ERROR(WriteFileAtomically(srv_crt, CertToPem(srv_c.get()), 0644));
   }
-  creds.server_cert_pem = CertToPem(srv_c.get());
-  creds.server_key_pem = KeyToPem(srv_k.get());
+  return ServingCert{CertToPem(srv_c.get()), KeyToPem(srv_k.get())};
+}
+
+StatusOr<Credentials> LoadOrCreateCredentials(const std::string& pki_dir,
+                                              const std::vector<std::string>& extra_sans) {
+  std::error_code ec;
+  fs::create_directories(pki_dir, ec);
+  if (ec) return Internal("cannot create " + pki_dir + ": " + ec.message());
+  const std::string ca_crt = pki_dir + "/ca.crt", ca_key = pki_dir + "/ca.key";
+  const std::string token_file = pki_dir + "/admin.token";
+
+  Credentials creds;
+  std::optional<CertificateAuthority> ca;
+  auto ca_pem = ReadFile(ca_crt);
+  auto ca_key_pem = ReadFile(ca_key);
+  if (ca_pem.ok() && ca_key_pem.ok()) {
+    CertPtr c = CertFromPem(*ca_pem);
+    KeyPtr k = KeyFromPem(*ca_key_pem);
+    if (c && k) ca = CertificateAuthority{CertToPem(c.get()), KeyToPem(k.get())};
+  }
+  if (!ca) {
+    ASSIGN_OR_RETURN(ca, NewCertificateAuthority());
+    RETURN_IF_ERROR(WriteFileAtomically(ca_key, ca->key_pem, 0600));
+    RETURN_IF_ERROR(WriteFileAtomically(ca_crt, ca->cert_pem, 0644));
+  }
+  creds.ca_cert_pem = ca->cert_pem;
+
+  ASSIGN_OR_RETURN(ServingCert serving, LoadOrIssueServingCert(pki_dir, *ca, extra_sans));
+  creds.server_cert_pem = std::move(serving.cert_pem);
+  creds.server_key_pem = std::move(serving.key_pem);
 
   auto token = ReadTokenFile(token_file);
   if (token.ok() && token->size() >= 32) {
     creds.admin_token = *token;
   } else {
-    creds.admin_token = RandomHex(32);
+    creds.admin_token = NewAdminToken();
     RETURN_IF_ERROR(WriteFileAtomically(token_file, creds.admin_token + "\n", 0600));
   }
   return creds;
