@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <exception>
@@ -413,19 +414,45 @@ class EmbeddedStore final : public Store {
 
   void WriterLoop() {
     std::vector<PendingWrite> batch;
+    const auto interval = options_.checkpoint_interval;
+    auto next_checkpoint = std::chrono::steady_clock::now() + interval;
     for (;;) {
       {
         std::unique_lock lock(queue_mu_);
-        queue_cv_.wait(lock, [&] { return stopping_ || (!paused_ && !queue_.empty()); });
-        if (queue_.empty()) return;  // stopping, and every queued write is done
-        size_t n = std::min(queue_.size(), kMaxBatch);
-        batch.reserve(n);
-        std::move(queue_.begin(), queue_.begin() + n, std::back_inserter(batch));
-        queue_.erase(queue_.begin(), queue_.begin() + n);
+        auto ready = [&] { return stopping_ || (!paused_ && !queue_.empty()); };
+        if (interval.count() > 0) {
+          queue_cv_.wait_until(lock, next_checkpoint, ready);
+        } else {
+          queue_cv_.wait(lock, ready);
+        }
+        if (stopping_ && queue_.empty()) return;  // every queued write is done
+        if (ready()) {
+          size_t n = std::min(queue_.size(), kMaxBatch);
+          batch.reserve(n);
+          std::move(queue_.begin(), queue_.begin() + n, std::back_inserter(batch));
+          queue_.erase(queue_.begin(), queue_.begin() + n);
+        }
       }
-      ProcessBatch(batch);
+      if (!batch.empty()) ProcessBatch(batch);
       batch.clear();
+      if (interval.count() > 0 && std::chrono::steady_clock::now() >= next_checkpoint) {
+        Checkpoint();
+        next_checkpoint = std::chrono::steady_clock::now() + interval;
+      }
     }
+  }
+
+  // Only this thread uses the connection, and the exclusive lock keeps
+  // readers out, so the checkpoint always completes and truncates the WAL.
+  void Checkpoint() {
+    const int64_t transactions = transactions_.load(std::memory_order_relaxed);
+    if (transactions == checkpointed_transactions_ || broken_) return;
+    Status s = Exec(db_.get(), "PRAGMA wal_checkpoint(TRUNCATE)");
+    if (!s.ok()) {
+      spdlog::warn("store: WAL checkpoint failed: {}", s.message());
+      return;
+    }
+    checkpointed_transactions_ = transactions;
   }
 
   // Checks every write's precondition against the committed state as modified
@@ -651,6 +678,7 @@ class EmbeddedStore final : public Store {
   // Writer thread only.
   std::unordered_map<std::string_view, KeyState> overlay_;
   bool broken_ = false;
+  int64_t checkpointed_transactions_ = 0;  // transactions_ at the last WAL checkpoint
 
   // The committed state. Written only by the writer thread, under an exclusive
   // lock; revision_ is also readable without it.

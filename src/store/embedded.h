@@ -33,6 +33,7 @@
 // fsync per N/2 writes (16 writers: ~8-10 writes per transaction).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -48,6 +49,11 @@ struct EmbeddedOptions {
                                      // event holds up to two copies of a value)
   bool fsync = true;                 // false only for tests that measure CPU cost:
                                      // writes then survive a crash but not power loss
+  // How often the writer thread checkpoints the WAL into the database and
+  // truncates it (PRAGMA wal_checkpoint(TRUNCATE)), if anything was written
+  // since the last time; 0 = never. SQLite's automatic checkpoints reuse the
+  // WAL but never shrink it, so after a burst of churn it would stay large.
+  std::chrono::milliseconds checkpoint_interval{60'000};
 };
 
 // Opens (creating if needed) the database at options.path and loads every key

@@ -368,6 +368,46 @@ TEST_F(EmbeddedStoreTest, SecondOpenOfTheSameDatabaseFails) {
   EXPECT_TRUE(store->Get("/k").ok());
 }
 
+// Churn (every key created, rewritten and deleted, again and again) must not
+// leave the files large: the database holds only current state, and the
+// periodic checkpoint truncates the WAL.
+TEST_F(EmbeddedStoreTest, ChurnLeavesWalAndDatabaseSmall) {
+  EmbeddedOptions options;
+  options.path = path_;
+  options.checkpoint_interval = std::chrono::milliseconds(50);
+  StatusOr<std::unique_ptr<Store>> opened = OpenEmbedded(options);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  Store& store = **opened;
+  auto size_of = [](const std::string& file) -> uintmax_t {
+    std::error_code ec;
+    uintmax_t size = std::filesystem::file_size(file, ec);
+    return ec ? 0 : size;
+  };
+  const std::string value(8192, 'v');
+  constexpr int kKeys = 20;
+  uintmax_t max_wal = 0;
+  for (int round = 0; round < 6; ++round) {  // ~840 writes, ~7 MB through the WAL
+    for (int k = 0; k < kKeys; ++k) {
+      const std::string key = "/churn/" + std::to_string(k);
+      ASSERT_TRUE(CreateSync(store, key, value).ok());
+      for (int u = 0; u < 5; ++u) ASSERT_TRUE(UpdateSync(store, key, value, kAnyRevision).ok());
+      ASSERT_TRUE(DeleteSync(store, key, kAnyRevision).ok());
+    }
+    max_wal = std::max(max_wal, size_of(path_ + "-wal"));
+  }
+  // SQLite's own checkpoints (every 1000 pages) already bound the WAL while
+  // writes go on; once they stop, ours truncates it.
+  EXPECT_LT(max_wal, 8u << 20);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (size_of(path_ + "-wal") > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(size_of(path_ + "-wal"), 0u);
+  // Live data never exceeded kKeys values (160 KB); freed pages are reused.
+  EXPECT_LT(size_of(path_), 2u << 20);
+  EXPECT_TRUE(store.Range({"/churn/", "", 0})->kvs.empty());
+}
+
 TEST_F(EmbeddedStoreTest, OpenReportsBadPaths) {
   EmbeddedOptions options;
   EXPECT_FALSE(OpenEmbedded(options).ok());
