@@ -41,6 +41,11 @@ void Informer::Stop() {
     stopping_ = true;
     cv_.notify_all();
   }
+  {
+    std::lock_guard<std::mutex> lock(cache_mu_);
+    stopped_ = true;
+    synced_cv_.notify_all();
+  }
   // From a handler the thread cannot join itself; it stops once the handler returns.
   if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
 }
@@ -62,7 +67,8 @@ bool Informer::HasSynced() const {
 
 bool Informer::WaitForSync(std::chrono::milliseconds timeout) const {
   std::unique_lock<std::mutex> lock(cache_mu_);
-  return synced_cv_.wait_for(lock, timeout, [&] { return synced_; });
+  synced_cv_.wait_for(lock, timeout, [&] { return synced_ || stopped_; });
+  return synced_;
 }
 
 std::optional<json> Informer::Get(const std::string& key) const {

@@ -57,6 +57,8 @@ class Informer {
 
   // True once the first list is in the cache and its adds were handled.
   bool HasSynced() const;
+  // Returns early (false unless synced) once Stop() was called, so a
+  // controller stopping while the API is unreachable does not wait it out.
   bool WaitForSync(std::chrono::milliseconds timeout) const;
 
   // key: "ns/name", or "name" for cluster-scoped objects (KeyOf).
@@ -99,6 +101,7 @@ class Informer {
   mutable std::condition_variable synced_cv_;
   std::map<std::string, json> cache_;
   bool synced_ = false;
+  bool stopped_ = false;  // guarded by cache_mu_: wakes WaitForSync
 
   std::mutex mu_;  // incoming_, stopping_
   std::condition_variable cv_;

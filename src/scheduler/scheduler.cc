@@ -84,6 +84,9 @@ class SchedulerImpl : public Scheduler {
 
   ~SchedulerImpl() override {
     queue_.ShutDown();
+    // Before joining the worker: stopping the informers ends its wait for
+    // their first sync, which lasts while the API is unreachable.
+    for (client::Informer* i : {&nodes_, &pods_, &claims_, &volumes_, &classes_}) i->Stop();
     if (worker_.joinable()) worker_.join();
     {
       std::lock_guard lock(bind_mu_);
@@ -91,7 +94,6 @@ class SchedulerImpl : public Scheduler {
     }
     bind_cv_.notify_all();
     for (auto& t : binders_) t.join();
-    for (client::Informer* i : {&nodes_, &pods_, &claims_, &volumes_, &classes_}) i->Stop();
   }
 
   void Run() {
