@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "apiserver/errors.h"
+#include "apiserver/cluster_identity.h"
 #include "apiserver/handler.h"
 #include "apiserver/metrics.h"
 #include "apiserver/node_proxy.h"
@@ -21,6 +22,7 @@
 #include "apiserver/service_ips.h"
 #include "base/file.h"
 #include "store/embedded.h"
+#include "store/etcd.h"
 
 namespace kennel::apiserver {
 namespace {
@@ -421,6 +423,21 @@ StatusOr<std::pair<std::string, uint16_t>> ParseHostPort(const std::string& list
   return std::make_pair(host, static_cast<uint16_t>(std::stoi(port)));
 }
 
+static StatusOr<std::unique_ptr<store::Store>> OpenStore(const ServerOptions& options) {
+  if (!options.etcd_endpoints.empty()) {
+    store::EtcdOptions etcd;
+    etcd.endpoints = options.etcd_endpoints;
+    etcd.key_prefix = options.etcd_prefix;
+    etcd.ca_file = options.etcd_ca_file;
+    etcd.cert_file = options.etcd_cert_file;
+    etcd.key_file = options.etcd_key_file;
+    return store::OpenEtcd(etcd);
+  }
+  store::EmbeddedOptions embedded;
+  embedded.path = options.data_dir + "/store/kennel.db";
+  return store::OpenEmbedded(embedded);
+}
+
 StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
   std::error_code ec;
   std::filesystem::create_directories(options.data_dir + "/store", ec);
@@ -428,11 +445,13 @@ StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
   ASSIGN_OR_RETURN(auto hp, ParseHostPort(options.listen));
   // In-cluster clients reach the server at the kubernetes Service's address.
   ASSIGN_OR_RETURN(ServiceCidr service_cidr, ServiceCidr::Parse(options.service_cidr));
-  ASSIGN_OR_RETURN(auto creds, LoadOrCreateCredentials(options.data_dir + "/pki",
-                                                       {hp.first, service_cidr.FirstHost()}));
-  store::EmbeddedOptions sopts;
-  sopts.path = options.data_dir + "/store/kennel.db";
-  ASSIGN_OR_RETURN(auto store, store::OpenEmbedded(sopts));
+  ASSIGN_OR_RETURN(auto store, OpenStore(options));
+  const std::vector<std::string> sans = {hp.first, service_cidr.FirstHost()};
+  ASSIGN_OR_RETURN(auto creds,
+                   options.token.empty()
+                       ? LoadOrCreateCredentials(options.data_dir + "/pki", sans)
+                       : LoadOrCreateSharedCredentials(*store, options.token,
+                                                       options.data_dir + "/pki", sans));
   auto metrics = std::make_unique<Metrics>();
   auto metered = MeteredStore(std::move(store), metrics.get());
   auto server = std::make_unique<ServerImpl>(options, std::move(metered), std::move(creds),

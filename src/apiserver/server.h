@@ -1,5 +1,5 @@
 // `kennel server`'s API server: HTTPS with bearer-token authentication in
-// front of the Handler, on the embedded store in <data-dir>/store.
+// front of the Handler, on the embedded store in <data-dir>/store or on etcd.
 //
 // Lifecycle: Start() opens the store, creates credentials and the admin
 // kubeconfig on first start, binds, and serves on its own threads; Stop()
@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "base/status.h"
 
@@ -27,6 +28,15 @@ struct ServerOptions {
   int threads = 0;                        // I/O threads; 0: one per core but one
   // Services' cluster IPs (service_ips.h); its first address is the kubernetes Service's.
   std::string service_cidr = "10.96.0.0/16";
+  // The store: etcd when endpoints are given (store/etcd.h), else the
+  // embedded one in <data_dir>/store.
+  std::vector<std::string> etcd_endpoints;
+  std::string etcd_prefix = "/kennel";  // every key in etcd starts with it
+  std::string etcd_ca_file, etcd_cert_file, etcd_key_file;  // client TLS to etcd
+  // Given: the cluster's CA and admin credentials live in the store, sealed
+  // with this token (cluster_identity.h), so every server of one store shares
+  // them. Empty: each server keeps its own in <data_dir>/pki.
+  std::string token;
 };
 
 class Server {

@@ -26,6 +26,7 @@
 
 #include "base/base64.h"
 #include "base/file.h"
+#include "base/strings.h"
 #include "client/client.h"
 #include "client/wire.h"
 
@@ -89,18 +90,6 @@ StatusOr<Endpoint> ParseServerUrl(const std::string& server) {
   }
   ep.port = port_part;
   return ep;
-}
-
-// "https://a:6443,https://b:6443": the servers of one cluster, in order of preference.
-std::vector<std::string> SplitServerList(const std::string& servers) {
-  std::vector<std::string> urls;
-  size_t start = 0;
-  while (start <= servers.size()) {
-    size_t comma = std::min(servers.find(',', start), servers.size());
-    if (comma > start) urls.push_back(servers.substr(start, comma - start));
-    start = comma + 1;
-  }
-  return urls;
 }
 
 bool IsIpAddress(const std::string& host) {
@@ -598,7 +587,7 @@ StatusOr<std::map<std::string, std::string>> ReadKubeconfigValues(const std::str
 StatusOr<std::unique_ptr<Client>> NewHttpClient(const HttpClientOptions& options) {
   try {
     std::vector<Endpoint> endpoints;
-    for (const std::string& url : SplitServerList(options.server)) {
+    for (const std::string& url : SplitCommaList(options.server)) {
       ASSIGN_OR_RETURN(Endpoint endpoint, ParseServerUrl(url));
       endpoints.push_back(std::move(endpoint));
     }
