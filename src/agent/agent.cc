@@ -44,6 +44,13 @@ constexpr int64_t kBackoffResetSeconds = 600;
 // How long a container may look vanished (no process, no recorded exit)
 // before the agent counts it as ended: the shim writes the exit just after.
 constexpr auto kVanishedGrace = std::chrono::seconds(5);
+// A pod whose claim the provisioner is still binding looks again this often.
+constexpr auto kClaimPollInterval = std::chrono::milliseconds(100);
+constexpr std::string_view kClaimNotBoundYet = " is not bound yet";
+
+bool IsClaimNotBoundYet(const Status& status) {
+  return status.code() == Code::kUnavailable && status.message().ends_with(kClaimNotBoundYet);
+}
 
 using internal::Str;
 
@@ -622,11 +629,12 @@ class AgentImpl : public Agent {
       std::string volume = Str(pvc.value("spec", json::object()), "volumeName");
       if (volume.empty() || Str(pvc.value("status", json::object()), "phase") != "Bound") {
         return Status(Code::kUnavailable,
-                      "persistentvolumeclaim \"" + claim + "\" is not bound yet");
+                      "persistentvolumeclaim \"" + claim + "\"" + std::string(kClaimNotBoundYet));
       }
       ASSIGN_OR_RETURN(json pv, client_->Get(client::kPersistentVolumes, "", volume));
       RETURN_IF_ERROR(EnsureLocalPathDirectory(pv, volume_root_));
       const json spec = pv.value("spec", json::object());
+      if (spec.contains("hostPath")) RETURN_IF_ERROR(PrepareHostPath(spec["hostPath"]));
       for (const char* source : {"local", "hostPath"}) {
         std::string path = Str(spec.value(source, json::object()), "path");
         if (!path.empty()) return path;
@@ -761,6 +769,13 @@ class AgentImpl : public Agent {
         StartAttempt(rec, pod, c, oc, facts);
       }
     }
+    if (oc.current && oc.current->state == ContainerStatus::State::kExited && !oc.will_restart &&
+        ShouldRestart(policy, *oc.current, init)) {
+      // An attempt that failed to start at all (a mount, an exec): it will be
+      // restarted after its back-off like any exit, so the pod is not Failed.
+      oc.will_restart = true;
+      queue_.AddAfter(rec.key, std::chrono::milliseconds(100));
+    }
     if (oc.current && oc.current->state == ContainerStatus::State::kRunning) {
       oc.waiting_reason.clear();
       WatchOverRunning(rec, pod, c, oc);
@@ -833,7 +848,8 @@ class AgentImpl : public Agent {
     PodRuntimeFacts facts;
     Status prepared = PreparePod(rec, pod, facts);
     if (!prepared.ok()) {
-      spdlog::warn("agent: pod {}: {}", rec.key, prepared.ToString());
+      const bool waiting_for_claim = IsClaimNotBoundYet(prepared);
+      if (!waiting_for_claim) spdlog::warn("agent: pod {}: {}", rec.key, prepared.ToString());
       observed.failure_message = prepared.message();
       for (const char* list : {"initContainers", "containers"}) {
         if (!pod["spec"].contains(list)) continue;
@@ -846,7 +862,15 @@ class AgentImpl : public Agent {
         }
       }
       PublishStatus(rec, pod, observed);
-      queue_.AddRateLimited(rec.key);
+      if (waiting_for_claim) {
+        // The scheduler binds a pod once it has chosen the node of its
+        // WaitForFirstConsumer claims, before the provisioner has bound them:
+        // that takes a moment, not a failure's back-off (which would reach
+        // seconds after a few tries). A pod here has a claim on its way.
+        queue_.AddAfter(rec.key, kClaimPollInterval);
+      } else {
+        queue_.AddRateLimited(rec.key);
+      }
       return;
     }
     observed.pod_ip = rec.sandbox.ip;

@@ -92,30 +92,6 @@ Status WriteDownward(const json& pod, const json& items, const std::string& dir,
   return Status::Ok();
 }
 
-Status PrepareHostPath(const json& source) {
-  std::string path = Str(source, "path");
-  std::string type = Str(source, "type");
-  if (path.empty() || path[0] != '/') return BadRequest("hostPath path must be absolute");
-  struct stat st {};
-  bool exists = ::stat(path.c_str(), &st) == 0;
-  if (type == "DirectoryOrCreate" && !exists) return MakeDirs(path);
-  if (type == "FileOrCreate" && !exists) {
-    RETURN_IF_ERROR(MakeDirs(fs::path(path).parent_path()));
-    return WriteFileAtomically(path, "", 0644);
-  }
-  if (type == "Directory" && !(exists && S_ISDIR(st.st_mode))) {
-    return BadRequest("hostPath type check failed: " + path + " is not a directory");
-  }
-  if (type == "File" && !(exists && S_ISREG(st.st_mode))) {
-    return BadRequest("hostPath type check failed: " + path + " is not a file");
-  }
-  if (type == "Socket" && !(exists && S_ISSOCK(st.st_mode))) {
-    return BadRequest("hostPath type check failed: " + path + " is not a socket");
-  }
-  if (!exists && !type.empty()) return BadRequest("hostPath " + path + " does not exist");
-  return Status::Ok();
-}
-
 StatusOr<PreparedVolume> PrepareOne(const json& pod, const json& volume, const std::string& dir,
                                     const PodRuntimeFacts& facts, const ObjectGetter& get,
                                     const PvcPathGetter& pvc_path) {
@@ -184,6 +160,30 @@ StatusOr<PreparedVolume> PrepareOne(const json& pod, const json& volume, const s
 }
 
 }  // namespace
+
+Status PrepareHostPath(const json& source) {
+  std::string path = Str(source, "path");
+  std::string type = Str(source, "type");
+  if (path.empty() || path[0] != '/') return BadRequest("hostPath path must be absolute");
+  struct stat st {};
+  bool exists = ::stat(path.c_str(), &st) == 0;
+  if (type == "DirectoryOrCreate" && !exists) return MakeDirs(path);
+  if (type == "FileOrCreate" && !exists) {
+    RETURN_IF_ERROR(MakeDirs(fs::path(path).parent_path()));
+    return WriteFileAtomically(path, "", 0644);
+  }
+  if (type == "Directory" && !(exists && S_ISDIR(st.st_mode))) {
+    return BadRequest("hostPath type check failed: " + path + " is not a directory");
+  }
+  if (type == "File" && !(exists && S_ISREG(st.st_mode))) {
+    return BadRequest("hostPath type check failed: " + path + " is not a file");
+  }
+  if (type == "Socket" && !(exists && S_ISSOCK(st.st_mode))) {
+    return BadRequest("hostPath type check failed: " + path + " is not a socket");
+  }
+  if (!exists && !type.empty()) return BadRequest("hostPath " + path + " does not exist");
+  return Status::Ok();
+}
 
 StatusOr<std::map<std::string, PreparedVolume>> PrepareVolumes(const json& pod,
                                                                const std::string& volumes_dir,

@@ -30,6 +30,10 @@ using PvcPathGetter =
 // items), projected (its sources merged), persistentVolumeClaim (the bound
 // volume's path). Files are written atomically so a refresh never shows a
 // half-written file. A missing ConfigMap/Secret is an error unless optional.
+// A hostPath source (of a pod volume or a PersistentVolume): its type's check,
+// or the directory or file DirectoryOrCreate / FileOrCreate asks for.
+Status PrepareHostPath(const json& source);
+
 StatusOr<std::map<std::string, PreparedVolume>> PrepareVolumes(const json& pod,
                                                                const std::string& volumes_dir,
                                                                const PodRuntimeFacts& facts,

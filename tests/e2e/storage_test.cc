@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
 
 #include "up_cluster.h"
 
@@ -123,6 +124,72 @@ spec:
   ASSERT_EQ(server_->Kubectl({"delete", "pvc", "data"}).exit_code, 0);
   EXPECT_TRUE(Gone({"pv", volume})) << server_->log();
   EXPECT_TRUE(WaitFor([&] { return !std::filesystem::exists(dir); }, std::chrono::seconds(30)));
+}
+
+TEST_F(StorageTest, APodStartsPromptlyOnceItsLateClaimIsBound) {
+  // A pod on this node whose claim has no volume yet: it waits in
+  // ContainerCreating, saying so.
+  Apply(R"(apiVersion: v1
+kind: PersistentVolumeClaim
+metadata:
+  name: late
+spec:
+  storageClassName: ""
+  accessModes: [ReadWriteOnce]
+  selector: {matchLabels: {for: late}}
+  resources:
+    requests:
+      storage: 1Gi
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: waits
+spec:
+  nodeName: NODE
+  terminationGracePeriodSeconds: 1  # sleep as PID 1 ignores SIGTERM
+  volumes:
+  - name: data
+    persistentVolumeClaim: {claimName: late}
+  containers:
+  - name: app
+    image: host
+    command: ["sleep", "infinity"]
+    volumeMounts: [{name: data, mountPath: /data}]
+)");
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        json pod = Get({"pod", "waits"});
+        return pod.is_object() && pod.dump().find("is not bound yet") != std::string::npos;
+      },
+      std::chrono::seconds(30)))
+      << server_->log();
+  // Long enough for a failure's back-off to have grown to seconds (5 ms
+  // doubling: the 11th retry comes 5 s after the 10th), which is what a pod
+  // waiting for its claim must not be subject to.
+  std::this_thread::sleep_for(std::chrono::seconds(5));
+  auto bound_at = std::chrono::steady_clock::now();
+  Apply(R"(apiVersion: v1
+kind: PersistentVolume
+metadata:
+  name: late-volume
+  labels: {for: late}
+spec:
+  capacity: {storage: 1Gi}
+  accessModes: [ReadWriteOnce]
+  storageClassName: ""
+  hostPath: {path: DIR/late, type: DirectoryOrCreate}
+)");
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        json pod = Get({"pod", "waits"});
+        return pod.is_object() && pod["status"].value("phase", "") == "Running";
+      },
+      std::chrono::seconds(30)))
+      << Get({"pod", "waits"}).dump(2) << Get({"pvc", "late"}).dump(2) << server_->log();
+  auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - bound_at);
+  EXPECT_LT(took.count(), 2000) << "the pod ran " << took.count() << " ms after its volume came";
 }
 
 TEST_F(StorageTest, StaticRetainVolumeBindsAndIsReleased) {
