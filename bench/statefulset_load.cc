@@ -54,6 +54,14 @@ bool IsReady(const json& pod) {
 
 json SetManifest(const std::string& name, int replicas, const std::string& policy,
                  const std::string& claim_size, int probe_period) {
+  json container = {{"name", "app"},
+                    {"image", "host"},
+                    {"command", {"sleep", "100000"}},
+                    {"volumeMounts", {{{"name", "data"}, {"mountPath", "/data"}}}}};
+  if (probe_period > 0) {
+    container["readinessProbe"] = {{"exec", {{"command", {"true"}}}},
+                                   {"periodSeconds", probe_period}};
+  }
   return {{"apiVersion", "apps/v1"},
           {"kind", "StatefulSet"},
           {"metadata", {{"name", name}}},
@@ -64,15 +72,7 @@ json SetManifest(const std::string& name, int replicas, const std::string& polic
             {"selector", {{"matchLabels", {{"bench", name}}}}},
             {"template",
              {{"metadata", {{"labels", {{"bench", name}}}}},
-              {"spec",
-               {{"terminationGracePeriodSeconds", 1},
-                {"containers",
-                 {{{"name", "app"},
-                   {"image", "host"},
-                   {"command", {"sleep", "100000"}},
-                   {"readinessProbe",
-                    {{"exec", {{"command", {"true"}}}}, {"periodSeconds", probe_period}}},
-                   {"volumeMounts", {{{"name", "data"}, {"mountPath", "/data"}}}}}}}}}}},
+              {"spec", {{"terminationGracePeriodSeconds", 1}, {"containers", {container}}}}}},
             {"volumeClaimTemplates",
              {{{"metadata", {{"name", "data"}}},
                {"spec",
@@ -91,7 +91,8 @@ int main(int argc, char** argv) {
   app.add_option("--replicas", replicas)->capture_default_str();
   app.add_option("--policy", policy, "Parallel or OrderedReady")->capture_default_str();
   app.add_option("--claim-size", claim_size)->capture_default_str();
-  app.add_option("--probe-period", probe_period)->capture_default_str();
+  app.add_option("--probe-period", probe_period, "Exec readiness probe period; 0: no probe")
+      ->capture_default_str();
   app.add_option("--timeout", timeout_s)->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
