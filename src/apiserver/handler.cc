@@ -27,6 +27,7 @@
 #include "api/validation.h"
 #include "apiserver/discovery.h"
 #include "apiserver/errors.h"
+#include "apiserver/namespace_view.h"
 #include "apiserver/object_cache.h"
 #include "apiserver/objects.h"
 #include "apiserver/service_ips.h"
@@ -478,6 +479,7 @@ class Handler::Impl {
   ObjectCache cache_;
   StatusOr<ServiceCidr> service_cidr_;
   ServiceAllocator service_ips_;  // Services' cluster IPs and node ports
+  NamespaceView namespaces_;      // NamespaceLifecycle's cache, from Bootstrap on
 };
 
 // ---------------------------------------------------------------------------
@@ -648,6 +650,7 @@ Status Handler::Impl::Bootstrap() {
     json ns = {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", name}}}};
     RETURN_IF_ERROR(create_if_missing(*ns_info, std::move(ns)));
   }
+  RETURN_IF_ERROR(namespaces_.Start(store_, ListPrefix(*ns_info, "")));
   // Kubernetes' API server creates the built-in priority classes at start-up.
   const api::ResourceInfo* pc_info =
       api::FindResource("scheduling.k8s.io", "v1", "priorityclasses");
@@ -875,10 +878,13 @@ ApiResponse Handler::Impl::ObjectResponse(int code, const ApiRequest& req,
 // than N", and only the latest state is kept, so a future N cannot be served
 // (Kubernetes answers 504 "Too large resource version") and an Exact read of
 // an older N has been compacted (410).
-Status CheckReadResourceVersion(const Query& query, int64_t current) {
+// The store's revision is asked only when the request names one: on etcd it
+// is a round trip of its own.
+Status CheckReadResourceVersion(const Query& query, store::Store& store) {
   std::string rv = QueryValue(query, "resourceVersion");
   if (rv.empty() || rv == "0") return Status::Ok();
   ASSIGN_OR_RETURN(int64_t wanted, ParseInt(rv, "resourceVersion"));
+  const int64_t current = store.Revision();
   if (wanted < 0) return BadRequest("invalid resourceVersion: " + rv);
   if (wanted > current) {
     return Status(Code::kTimeout,
@@ -892,7 +898,7 @@ Status CheckReadResourceVersion(const Query& query, int64_t current) {
 
 ApiResponse Handler::Impl::Get(const ApiRequest& req, const RequestInfo& ri,
                                const api::ResourceInfo& info) {
-  Status rv_ok = CheckReadResourceVersion(req.query, store_->Revision());
+  Status rv_ok = CheckReadResourceVersion(req.query, *store_);
   if (!rv_ok.ok() && rv_ok.code() == Code::kTimeout) return Error(rv_ok);
   auto obj = ReadDecoded(info, ri.namespace_, ri.name, nullptr);
   if (!obj.ok()) return Error(obj.status(), Subject(info, ri.name));
@@ -905,7 +911,7 @@ ApiResponse Handler::Impl::List(const ApiRequest& req, const RequestInfo& ri,
   auto filter = ParseFilter(req.query, info);
   if (!filter.ok()) return Error(filter.status());
   if (QueryValue(req.query, "continue").empty()) {
-    Status rv_ok = CheckReadResourceVersion(req.query, store_->Revision());
+    Status rv_ok = CheckReadResourceVersion(req.query, *store_);
     if (!rv_ok.ok()) return Error(rv_ok);
   }
   auto limit = ParseInt(QueryValue(req.query, "limit"), "limit");
@@ -984,10 +990,16 @@ ApiResponse Handler::Impl::List(const ApiRequest& req, const RequestInfo& ri,
 }
 
 Status Handler::Impl::CheckNamespaceWritable(const std::string& ns) {
-  const api::ResourceInfo* ns_info = api::FindResource("", "v1", "namespaces");
-  auto obj = ReadDecoded(*ns_info, "", ns, nullptr);
-  if (!obj.ok()) return obj.status();
-  if (!MetaString((*obj)->object, "deletionTimestamp").empty()) {
+  std::optional<bool> terminating = namespaces_.Terminating(ns);
+  if (!terminating) {
+    // Not in the view (yet): the store says, as Kubernetes' lister falls
+    // back to a live read.
+    const api::ResourceInfo* ns_info = api::FindResource("", "v1", "namespaces");
+    auto obj = ReadDecoded(*ns_info, "", ns, nullptr);
+    if (!obj.ok()) return obj.status();
+    terminating = !MetaString((*obj)->object, "deletionTimestamp").empty();
+  }
+  if (*terminating) {
     return Status(Code::kForbidden, "unable to create new content in namespace " + ns +
                                         " because it is being terminated");
   }
@@ -1446,6 +1458,7 @@ asio::awaitable<void> Handler::Impl::FinalizeNamespace(std::string ns) {
     store_->Delete(key, store::kAnyRevision, std::move(done));
   };
   auto r = co_await AwaitWrite(start_delete);
+  if (r.ok()) namespaces_.Deleted(ns, r->mod_revision);
   if (!r.ok() && r.status().code() != Code::kNotFound) {
     spdlog::warn("deleting namespace {}: {}", ns, r.status().ToString());
   }
@@ -1597,6 +1610,7 @@ asio::awaitable<StatusOr<json>> Handler::Impl::DeleteObject(const api::ResourceI
       }
       next["metadata"]["resourceVersion"] = std::to_string(marked->mod_revision);
       if (is_namespace) {
+        namespaces_.Marked(name, marked->mod_revision);
         auto executor = co_await asio::this_coro::executor;
         asio::co_spawn(executor, FinalizeNamespace(name), asio::detached);
       }
