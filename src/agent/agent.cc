@@ -44,7 +44,7 @@ constexpr int64_t kBackoffResetSeconds = 600;
 // How long a container may look vanished (no process, no recorded exit)
 // before the agent counts it as ended: the shim writes the exit just after.
 constexpr auto kVanishedGrace = std::chrono::seconds(5);
-// A pod whose claim the provisioner is still binding looks again this often.
+// A pod whose claim the provisioner is still binding looks again at least this often.
 constexpr auto kClaimPollInterval = std::chrono::milliseconds(100);
 constexpr std::string_view kClaimNotBoundYet = " is not bound yet";
 
@@ -866,8 +866,13 @@ class AgentImpl : public Agent {
         // The scheduler binds a pod once it has chosen the node of its
         // WaitForFirstConsumer claims, before the provisioner has bound them:
         // that takes a moment, not a failure's back-off (which would reach
-        // seconds after a few tries). A pod here has a claim on its way.
-        queue_.AddAfter(rec.key, kClaimPollInterval);
+        // seconds after a few tries). A pod here has a claim on its way: the
+        // back-off's first steps (5, 10, 20 … ms), then every 100 ms.
+        if (queue_.NextBackoff(rec.key) < kClaimPollInterval) {
+          queue_.AddRateLimited(rec.key);
+        } else {
+          queue_.AddAfter(rec.key, kClaimPollInterval);
+        }
       } else {
         queue_.AddRateLimited(rec.key);
       }
