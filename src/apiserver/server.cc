@@ -89,19 +89,23 @@ class ServerImpl : public Server {
         store_(std::move(store)),
         creds_(std::move(creds)),
         ssl_ctx_(ssl::context::tls_server),
-        acceptor_(ioc_) {}
+        // With several I/O threads the acceptor needs a strand of its own:
+        // Accept() runs on it and Stop() closes the acceptor through it.
+        // Otherwise the close can run on one thread while the aborted accept
+        // resumes Accept() on another, which starts async_accept on the
+        // acceptor being closed: asio then reads its freed reactor state
+        // (SIGSEGV at 0xa3 in reactive_socket_service_base::start_op).
+        acceptor_(asio::make_strand(ioc_)) {}
 
   ~ServerImpl() override {
     Stop();
     Wait();
-    // Writes submitted before the stop may still be in the store's queue;
-    // their callbacks post to ioc_, so it must outlive them. A delete of a key
-    // that never exists changes nothing, and its acknowledgement comes after
-    // every earlier write's: a barrier.
-    if (store_)
-      store::DeleteSync(*store_, "/kennel/shutdown-barrier", store::kAnyRevision)
-          .status()
-          .IgnoreError();
+    // Writes submitted before the stop may still be in flight; their
+    // callbacks post to ioc_, so the store goes first, while ioc_ (stopped)
+    // still exists: its destructor completes or fails every pending write
+    // (on etcd they finish in any order, so no write can serve as a barrier).
+    // Watch handles the handler still holds may outlive the store.
+    store_.reset();
   }
 
   Status Init();
@@ -114,7 +118,7 @@ class ServerImpl : public Server {
   asio::any_io_executor executor() override { return ioc_.get_executor(); }
 
   void Stop() override {
-    asio::post(ioc_, [this] {
+    asio::post(acceptor_.get_executor(), [this] {
       beast::error_code ec;
       acceptor_.close(ec);
       ioc_.stop();
@@ -190,7 +194,7 @@ Status ServerImpl::Init() {
 
   thread_count_ =
       options_.threads > 0 ? options_.threads : DefaultThreads(!options_.etcd_endpoints.empty());
-  asio::co_spawn(ioc_, Accept(), asio::detached);
+  asio::co_spawn(acceptor_.get_executor(), Accept(), asio::detached);
   for (int i = 0; i < thread_count_; ++i) {
     threads_.emplace_back([this] { ioc_.run(); });
   }

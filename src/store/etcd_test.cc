@@ -11,6 +11,7 @@
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <random>
 #include <set>
 #include <string>
 #include <thread>
@@ -157,6 +158,16 @@ class EtcdStoreTest : public ::testing::Test {
     StatusOr<std::string> r = etcd_->Post(member, "/v3/kv/range", body.dump());
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return r.ok() ? Json::parse(*r, nullptr, /*allow_exceptions=*/false) : Json();
+  }
+
+  // A fresh etcd (revision 1) lets every store serve a watch from 0 out of its
+  // window; past it, a watch from before a store opened needs its own stream.
+  void PastTheFirstRevision() {
+    auto store = Open(Options());
+    ASSERT_NE(store, nullptr);
+    for (int i = 0; i < 3; ++i) {
+      ASSERT_TRUE(CreateSync(*store, "/s/" + std::to_string(i), "v").ok());
+    }
   }
 
   std::unique_ptr<EtcdCluster> etcd_;
@@ -576,6 +587,219 @@ TEST_F(EtcdStoreTest, QuorumLossFailsWritesInTimeAndRecovers) {
   std::set<std::string> seen;
   for (const Event& ev : got) EXPECT_TRUE(seen.insert(ev.kv.key).second) << ev.kv.key;
   for (const KeyValue& kv : acked) EXPECT_TRUE(seen.count(kv.key)) << kv.key;
+}
+
+// ---------------------------------------------------------------- shutdown
+
+// Load to destroy a store under. Each lane keeps one write in flight: its
+// acknowledgement issues the lane's next write, so writes are in flight, and
+// new ones keep arriving from the dispatch thread, while the destructor runs.
+// Watch callbacks read from the store (allowed from callbacks), which during
+// destruction races the refusal of new calls. Counts let the test check that
+// every write is acknowledged exactly once, and nothing calls back after the
+// destructor returned.
+class ShutdownLoad {
+ public:
+  ShutdownLoad(Store& store, std::string prefix) : store_(store), prefix_(std::move(prefix)) {}
+
+  void StartWrites(int lanes) {
+    for (int lane = 0; lane < lanes; ++lane) Issue(lane, 0);
+  }
+
+  WatchCallback Callback() {
+    auto last = std::make_shared<int64_t>(0);  // one watch's callbacks never overlap
+    return [this, last](const std::vector<Event>& events) {
+      EXPECT_FALSE(destroyed_.load()) << "watch callback after the store was destroyed";
+      for (const Event& ev : events) {
+        EXPECT_GT(ev.revision(), *last) << ev.kv.key;
+        *last = ev.revision();
+      }
+      if (batches_.fetch_add(1) % 4 == 0) store_.Get(prefix_ + "0").status().IgnoreError();
+    };
+  }
+
+  // The store's destructor has returned.
+  void MarkDestroyed() { destroyed_.store(true); }
+  int64_t issued() const { return issued_.load(); }
+  int64_t acked() const { return acked_.load(); }
+  int64_t ok() const { return ok_.load(); }
+  int64_t batches() const { return batches_.load(); }
+
+ private:
+  void Issue(int lane, int step) {
+    issued_.fetch_add(1);
+    const std::string key = prefix_ + std::to_string(lane);
+    auto done = [this, lane, step](StatusOr<KeyValue> r) {
+      EXPECT_FALSE(destroyed_.load()) << "write acknowledged after the store was destroyed";
+      acked_.fetch_add(1);
+      if (r.ok()) ok_.fetch_add(1);
+      // Refused (the store is shutting down) or timed out: the lane ends.
+      if (!IsUnavailableOrTimeout(r.status())) Issue(lane, step + 1);
+    };
+    switch (step % 3) {
+      case 0:
+        store_.Create(key, "v", std::move(done));
+        break;
+      case 1:
+        store_.Update(key, std::to_string(step), kAnyRevision, std::move(done));
+        break;
+      default:
+        store_.Delete(key, kAnyRevision, std::move(done));
+        break;
+    }
+  }
+
+  Store& store_;
+  const std::string prefix_;
+  std::atomic<bool> destroyed_{false};
+  std::atomic<int64_t> issued_{0}, acked_{0}, ok_{0}, batches_{0};
+};
+
+// Watches on the shared stream and on etcd streams of their own (from before
+// the store's window), some under the load's prefix and some over everything.
+std::vector<std::unique_ptr<WatchHandle>> StartShutdownWatches(Store& store, ShutdownLoad& load,
+                                                               const std::string& prefix,
+                                                               int64_t opened) {
+  std::vector<std::unique_ptr<WatchHandle>> handles;
+  for (int i = 0; i < 6; ++i) {
+    const int64_t from = i % 2 == 0 ? opened : std::max<int64_t>(1, opened - 2);
+    StatusOr<std::unique_ptr<WatchHandle>> h =
+        store.Watch(i % 3 == 0 ? "" : prefix, from, load.Callback());
+    if (h.ok()) {
+      handles.push_back(std::move(*h));
+    } else {  // an earlier store's compaction may have taken opened - 2 away
+      EXPECT_EQ(h.status().code(), Code::kGone) << h.status().ToString();
+    }
+  }
+  return handles;
+}
+
+// Destroys the store with writes, reads and watches in flight; a third of
+// the handles go before it, a third concurrently from another thread, the
+// rest after it (handles may outlive the store).
+void DestroyUnderLoad(std::unique_ptr<Store>& store, ShutdownLoad& load,
+                      std::vector<std::unique_ptr<WatchHandle>> handles, std::mt19937& rng) {
+  std::shuffle(handles.begin(), handles.end(), rng);
+  const size_t third = handles.size() / 3;
+  handles.erase(handles.begin(), handles.begin() + third);
+  std::vector<std::unique_ptr<WatchHandle>> concurrent(
+      std::make_move_iterator(handles.begin()), std::make_move_iterator(handles.begin() + third));
+  handles.erase(handles.begin(), handles.begin() + third);
+  std::thread dropper([&concurrent] { concurrent.clear(); });
+  store.reset();
+  load.MarkDestroyed();
+  dropper.join();
+  handles.clear();
+  EXPECT_EQ(load.acked(), load.issued()) << "a write was not acknowledged exactly once";
+}
+
+// The API server destroys its etcd store on SIGTERM, possibly right after
+// load. Run under ASan/UBSan, this is the test for lifetimes on every
+// shutdown path: pooled connections (more lanes than the pool's 64
+// connections, so calls also wait for one), the shared stream, per-watch
+// streams (one still being created), the compactor, and handles dropped
+// before, during and after the store.
+TEST_F(EtcdStoreTest, DestroyUnderLoadIsClean) {
+  StartEtcd();
+  const unsigned seed = ::testing::UnitTest::GetInstance()->random_seed();
+  std::mt19937 rng(seed);
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  ASSERT_NO_FATAL_FAILURE(PastTheFirstRevision());
+  constexpr int kIterations = 12;
+  int64_t writes = 0, ok = 0, batches = 0, own_streams = 0;
+  for (int iter = 0; iter < kIterations; ++iter) {
+    SCOPED_TRACE("iteration " + std::to_string(iter));
+    // Two runs outlive a compaction interval, so a compaction turn is
+    // scheduled or in flight when they end.
+    const bool compacting = iter % 6 == 5;
+    EtcdOptions options = Options();
+    options.history_events = 50;
+    options.compaction_interval = std::chrono::seconds(compacting ? 1 : 0);
+    std::unique_ptr<Store> store = Open(options);
+    ASSERT_NE(store, nullptr);
+    const int64_t opened = store->Revision();
+    const std::string prefix = "/d" + std::to_string(iter) + "/";
+    ShutdownLoad load(*store, prefix);
+    std::vector<std::unique_ptr<WatchHandle>> handles =
+        StartShutdownWatches(*store, load, prefix, opened);
+    load.StartWrites(80);
+    std::atomic<bool> stop_reads{false};
+    std::vector<std::thread> readers;
+    for (int r = 0; r < 2; ++r) {
+      readers.emplace_back([&] {
+        while (!stop_reads.load()) {
+          store->Get(prefix + "1").status().IgnoreError();
+          store->Range({prefix, "", 10}).status().IgnoreError();
+        }
+      });
+    }
+    const int pause_ms = compacting ? 1100 : std::uniform_int_distribution<int>(0, 60)(rng);
+    std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms));
+    // Its etcd stream is being created as the store goes.
+    StatusOr<std::unique_ptr<WatchHandle>> late =
+        store->Watch(prefix, std::max<int64_t>(1, opened - 1), load.Callback());
+    if (late.ok()) handles.push_back(std::move(*late));
+    own_streams += Counters(*store).own_stream_watches;
+    stop_reads.store(true);
+    for (std::thread& t : readers) t.join();
+    DestroyUnderLoad(store, load, std::move(handles), rng);
+    writes += load.issued();
+    ok += load.ok();
+    batches += load.batches();
+  }
+  std::printf(
+      "[ shutdown ] %lld writes (%lld ok), %lld watch batches, %lld own streams over %d stores\n",
+      static_cast<long long>(writes), static_cast<long long>(ok), static_cast<long long>(batches),
+      static_cast<long long>(own_streams), kIterations);
+  EXPECT_GT(ok, 0);
+  EXPECT_GT(own_streams, 0);
+}
+
+// The same with etcd gone (killed) under the load: the streams are
+// reconnecting (connect refused, backing off) and calls are retrying until
+// their deadline when the stores are destroyed, at staggered times.
+TEST_F(EtcdStoreTest, DestroyWhileEtcdIsDownIsClean) {
+  StartEtcd();
+  const unsigned seed = ::testing::UnitTest::GetInstance()->random_seed();
+  std::mt19937 rng(seed);
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  ASSERT_NO_FATAL_FAILURE(PastTheFirstRevision());
+  constexpr int kStores = 3;
+  for (int round = 0; round < 2; ++round) {
+    SCOPED_TRACE("round " + std::to_string(round));
+    if (round > 0) {
+      ASSERT_TRUE(etcd_->Restart(0).ok());
+      Status healthy = etcd_->WaitHealthy(0, std::chrono::seconds(20));
+      ASSERT_TRUE(healthy.ok()) << healthy.ToString();
+    }
+    EtcdOptions options = Options();
+    options.history_events = 50;
+    options.compaction_interval = std::chrono::seconds(0);
+    options.request_timeout = std::chrono::milliseconds(500);
+    // In this order so that, should an assertion end the round early, the
+    // stores go before the loads their callbacks use.
+    std::vector<std::unique_ptr<ShutdownLoad>> loads;
+    std::vector<std::unique_ptr<Store>> stores;
+    std::vector<std::vector<std::unique_ptr<WatchHandle>>> handles;
+    for (int i = 0; i < kStores; ++i) {
+      stores.push_back(Open(options));
+      ASSERT_NE(stores.back(), nullptr);
+      const std::string prefix = "/e" + std::to_string(round) + std::to_string(i) + "/";
+      loads.push_back(std::make_unique<ShutdownLoad>(*stores.back(), prefix));
+      handles.push_back(
+          StartShutdownWatches(*stores.back(), *loads.back(), prefix, stores.back()->Revision()));
+      loads.back()->StartWrites(20);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    etcd_->Kill(0);
+    // Immediately, within the first backoffs (50, 100 ms), and later.
+    const int delays_ms[kStores] = {0, std::uniform_int_distribution<int>(10, 150)(rng), 300};
+    auto start = Clock::now();
+    for (int i = 0; i < kStores; ++i) {
+      std::this_thread::sleep_until(start + std::chrono::milliseconds(delays_ms[i]));
+      DestroyUnderLoad(stores[i], *loads[i], std::move(handles[i]), rng);
+    }
+  }
 }
 
 }  // namespace
