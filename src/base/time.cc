@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <ctime>
+#include <limits>
 
 namespace kennel {
 
@@ -72,6 +73,79 @@ int64_t ParseRfc3339(std::string_view text) {
     return sign == '+' ? ns - offset : ns + offset;
   }
   return 0;
+}
+
+StatusOr<std::chrono::nanoseconds> ParseGoDuration(std::string_view text) {
+  // Appended piecewise: GCC 12 warns falsely (-Wrestrict) on "\"" + string.
+  std::string quoted = "\"";
+  quoted.append(text);
+  quoted += '"';
+  auto invalid = [&] { return BadRequest("invalid duration " + quoted); };
+  std::string_view s = text;
+  bool negative = false;
+  if (!s.empty() && (s[0] == '-' || s[0] == '+')) {
+    negative = s[0] == '-';
+    s.remove_prefix(1);
+  }
+  if (s == "0") return std::chrono::nanoseconds(0);
+  if (s.empty()) return invalid();
+  struct Unit {
+    std::string_view name;
+    int64_t ns;
+  };
+  static constexpr Unit kUnits[] = {
+      {"ns", 1},
+      {"us", 1'000},
+      {"\xc2\xb5s", 1'000},  // µs (micro sign)
+      {"\xce\xbcs", 1'000},  // μs (Greek mu)
+      {"ms", 1'000'000},
+      {"s", 1'000'000'000},
+      {"m", 60'000'000'000},
+      {"h", 3'600'000'000'000},
+  };
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  int64_t total = 0;
+  auto is_digit = [](char c) { return c >= '0' && c <= '9'; };
+  while (!s.empty()) {
+    if (!is_digit(s[0]) && s[0] != '.') return invalid();
+    // The integer part, then an optional fraction (Go allows "1.", ".5").
+    int64_t whole = 0;
+    size_t i = 0;
+    bool digits = false;
+    for (; i < s.size() && is_digit(s[i]); ++i, digits = true) {
+      if (whole > (kMax - (s[i] - '0')) / 10) return invalid();
+      whole = whole * 10 + (s[i] - '0');
+    }
+    int64_t frac = 0, scale = 1;
+    if (i < s.size() && s[i] == '.') {
+      for (++i; i < s.size() && is_digit(s[i]); ++i, digits = true) {
+        if (scale < 1'000'000'000'000'000LL) {  // digits past 1e-18 cannot matter
+          frac = frac * 10 + (s[i] - '0');
+          scale *= 10;
+        }
+      }
+    }
+    if (!digits) return invalid();
+    size_t u = i;
+    while (u < s.size() && s[u] != '.' && !is_digit(s[u])) ++u;
+    const std::string_view unit_name = s.substr(i, u - i);
+    if (unit_name.empty()) return BadRequest("missing unit in duration " + quoted);
+    const Unit* unit = nullptr;
+    for (const Unit& candidate : kUnits) {
+      if (candidate.name == unit_name) unit = &candidate;
+    }
+    if (unit == nullptr) {
+      return BadRequest("unknown unit \"" + std::string(unit_name) + "\" in duration " + quoted);
+    }
+    if (whole > kMax / unit->ns) return invalid();
+    int64_t value = whole * unit->ns;
+    // frac/scale of a unit, without overflowing: scale ≤ 1e18 and unit ≤ 3.6e12.
+    value += static_cast<int64_t>(static_cast<long double>(frac) * unit->ns / scale);
+    if (value < 0 || total > kMax - value) return invalid();
+    total += value;
+    s.remove_prefix(u);
+  }
+  return std::chrono::nanoseconds(negative ? -total : total);
 }
 
 }  // namespace kennel

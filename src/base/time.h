@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include "base/status.h"
+
 namespace kennel {
 
 enum class TimePrecision { kSeconds, kMicros, kNanos };
@@ -24,5 +26,12 @@ std::string NowRfc3339(TimePrecision precision = TimePrecision::kSeconds);
 // "+hh:mm"/"-hh:mm" offset → nanoseconds since the epoch; 0 when the text is
 // not such a time.
 int64_t ParseRfc3339(std::string_view text);
+
+// A duration as Go's time.ParseDuration reads it, and so as Kubernetes'
+// flags and config files write them: a sequence of decimal numbers with
+// units ns, us (µs), ms, s, m, h — "15s", "500ms", "1m30s", "1.5h" — or "0";
+// a leading sign is allowed. Errors: kBadRequest with Go's messages
+// ("missing unit in duration \"15\"", "unknown unit …", "invalid duration …").
+StatusOr<std::chrono::nanoseconds> ParseGoDuration(std::string_view text);
 
 }  // namespace kennel

@@ -114,9 +114,4 @@ Status ValidateLeaderElectorOptions(const LeaderElectorOptions& options);
 // itself, so that two processes on one host never share an identity.
 std::string DefaultLeaderIdentity();
 
-// A duration as Kubernetes' flags write it (Go's time.ParseDuration): a
-// sequence of decimal numbers with units ns, us (µs), ms, s, m, h — "15s",
-// "500ms", "1m30s", "1.5h" — or "0".
-StatusOr<std::chrono::nanoseconds> ParseDuration(std::string_view text);
-
 }  // namespace kennel::client

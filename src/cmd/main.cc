@@ -16,6 +16,7 @@
 #include "apiserver/server.h"
 #include "base/file.h"
 #include "base/strings.h"
+#include "base/time.h"
 #include "client/client.h"
 #include "client/in_process.h"
 #include "client/leader_election.h"
@@ -140,7 +141,7 @@ kennel::StatusOr<kennel::client::LeaderElectorOptions> LeaderElectorOptionsFrom(
   o.lease_name = "kennel-control-plane";
   auto parse = [](const std::string& flag,
                   const std::string& text) -> kennel::StatusOr<std::chrono::milliseconds> {
-    auto d = kennel::client::ParseDuration(text);
+    auto d = kennel::ParseGoDuration(text);
     if (!d.ok()) return kennel::BadRequest(flag + ": " + d.status().message());
     return std::chrono::duration_cast<std::chrono::milliseconds>(*d);
   };

@@ -12,6 +12,7 @@
 #include "api/names.h"
 #include "base/base64.h"
 #include "base/file.h"
+#include "base/time.h"
 
 namespace kennel::scheduler {
 namespace {
@@ -460,56 +461,6 @@ bool SchedulerConfig::PluginEnabled(std::string_view point, std::string_view plu
 int64_t SchedulerConfig::ScoreWeight(std::string_view plugin, int64_t default_weight) const {
   auto it = score_weights.find(std::string(plugin));
   return it == score_weights.end() ? default_weight : it->second;
-}
-
-StatusOr<std::chrono::nanoseconds> ParseGoDuration(std::string_view text) {
-  const std::string bad = "invalid duration \"" + std::string(text) + "\"";
-  std::string_view s = text;
-  bool negative = false;
-  if (!s.empty() && (s[0] == '-' || s[0] == '+')) {
-    negative = s[0] == '-';
-    s.remove_prefix(1);
-  }
-  if (s == "0") return std::chrono::nanoseconds(0);
-  if (s.empty()) return Invalid(bad);
-  // Units in nanoseconds, longest spelling first where one prefixes another.
-  static const std::pair<std::string_view, double> kUnits[] = {
-      {"ns", 1},   {"us", 1e3}, {"\xC2\xB5s", 1e3}, {"\xCE\xBCs", 1e3},
-      {"ms", 1e6}, {"s", 1e9},  {"m", 60e9},        {"h", 3600e9}};
-  long double total = 0;
-  while (!s.empty()) {
-    size_t i = 0;
-    while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i;
-    size_t int_end = i;
-    size_t frac_digits = 0;
-    if (i < s.size() && s[i] == '.') {
-      ++i;
-      while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i, ++frac_digits;
-    }
-    if (int_end == 0 && frac_digits == 0) return Invalid(bad);
-    long double number = std::strtold(std::string(s.substr(0, i)).c_str(), nullptr);
-    s.remove_prefix(i);
-    size_t unit_end = 0;
-    while (unit_end < s.size() && s[unit_end] != '.' &&
-           !std::isdigit(static_cast<unsigned char>(s[unit_end]))) {
-      ++unit_end;
-    }
-    std::string_view unit = s.substr(0, unit_end);
-    if (unit.empty()) return Invalid("missing unit in duration \"" + std::string(text) + "\"");
-    double scale = 0;
-    for (const auto& [name, ns] : kUnits) {
-      if (unit == name) scale = ns;
-    }
-    if (scale == 0) {
-      return Invalid("unknown unit \"" + std::string(unit) + "\" in duration \"" +
-                     std::string(text) + "\"");
-    }
-    total += number * scale;
-    s.remove_prefix(unit_end);
-  }
-  if (total > static_cast<long double>(std::numeric_limits<int64_t>::max())) return Invalid(bad);
-  auto ns = static_cast<int64_t>(total);
-  return std::chrono::nanoseconds(negative ? -ns : ns);
 }
 
 StatusOr<SchedulerConfig> ParseSchedulerConfig(std::string_view text) {

@@ -100,8 +100,4 @@ StatusOr<SchedulerConfig> ParseSchedulerConfig(std::string_view text);
 // it cannot be read; ParseSchedulerConfig's, prefixed with the path.
 StatusOr<SchedulerConfig> LoadSchedulerConfig(const std::string& path);
 
-// A Go time.Duration string ("300ms", "1m30s", "-1.5h", "0"), as
-// time.ParseDuration reads it. Errors: kInvalid.
-StatusOr<std::chrono::nanoseconds> ParseGoDuration(std::string_view text);
-
 }  // namespace kennel::scheduler

@@ -289,22 +289,6 @@ TEST(SchedulerConfig, RefusesUnparsableText) {
   EXPECT_EQ(ErrorOf("- a\n- b\n"), "scheduler config must be a KubeSchedulerConfiguration object");
 }
 
-TEST(GoDuration, ParsesWhatTimeParseDurationDoes) {
-  using std::chrono::nanoseconds;
-  EXPECT_EQ(*ParseGoDuration("0"), nanoseconds(0));
-  EXPECT_EQ(*ParseGoDuration("5s"), nanoseconds(5'000'000'000));
-  EXPECT_EQ(*ParseGoDuration("300ms"), nanoseconds(300'000'000));
-  EXPECT_EQ(*ParseGoDuration("1m30s"), nanoseconds(90'000'000'000));
-  EXPECT_EQ(*ParseGoDuration("1.5h"), nanoseconds(5'400'000'000'000));
-  EXPECT_EQ(*ParseGoDuration("-2us"), nanoseconds(-2'000));
-  EXPECT_EQ(*ParseGoDuration("3\xC2\xB5s"), nanoseconds(3'000));
-  EXPECT_EQ(*ParseGoDuration(".5s"), nanoseconds(500'000'000));
-  EXPECT_EQ(*ParseGoDuration("10ns"), nanoseconds(10));
-  for (std::string_view bad : {"", "s", "5", "1d", "1.s.", "+", "1h-2m", "10000000000h"}) {
-    EXPECT_FALSE(ParseGoDuration(bad).ok()) << bad;
-  }
-}
-
 TEST(SchedulerConfig, LoadReadsTheFileAndNamesItInErrors) {
   char tmpl[] = "/tmp/kennel-config-test-XXXXXX";
   ASSERT_NE(::mkdtemp(tmpl), nullptr);
