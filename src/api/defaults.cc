@@ -82,24 +82,6 @@ void ForEachObject(json& o, const char* key, F&& f) {
 }
 
 // ---------------------------------------------------------------------------
-// Quantities, to compare requests with limits for the QoS class: in exact
-// milli-units from the one quantity parser (api/quantity.h).
-
-std::optional<int64_t> QuantityMilli(const json& q) {
-  std::string text;
-  if (q.is_string()) {
-    text = q.get<std::string>();
-  } else if (q.is_number()) {
-    text = q.dump();
-  } else {
-    return std::nullopt;
-  }
-  auto milli = ParseQuantityMilli(text);
-  if (!milli.ok()) return std::nullopt;
-  return *milli;
-}
-
-// ---------------------------------------------------------------------------
 // PodSpec.
 
 void DefaultHttpGet(json& holder) {
@@ -526,7 +508,8 @@ std::string PodQosClass(const json& pod) {
     if (!list.is_object()) return;
     for (const auto& [name, q] : list.items()) {
       if (name != "cpu" && name != "memory") continue;
-      auto v = QuantityMilli(q);
+      // Exact milli-units, to compare requests with limits for the QoS class.
+      auto v = QuantityMilliFromJson(q);
       if (!v || *v <= 0) continue;
       sum[name] += *v;
       if (found != nullptr) found->insert(name);

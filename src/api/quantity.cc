@@ -157,4 +157,27 @@ StatusOr<int64_t> ParseQuantity(std::string_view s) {
   return ToInteger(d, 0);
 }
 
+namespace {
+
+std::optional<int64_t> FromJson(const nlohmann::json& v, int scale) {
+  std::string text;
+  if (v.is_string()) {
+    text = v.get<std::string>();
+  } else if (v.is_number()) {
+    text = v.dump();
+  } else {
+    return std::nullopt;
+  }
+  auto d = Decompose(text);
+  if (!d.ok()) return std::nullopt;
+  auto out = ToInteger(*d, scale);
+  if (!out.ok()) return std::nullopt;
+  return *out;
+}
+
+}  // namespace
+
+std::optional<int64_t> QuantityFromJson(const nlohmann::json& v) { return FromJson(v, 0); }
+std::optional<int64_t> QuantityMilliFromJson(const nlohmann::json& v) { return FromJson(v, 3); }
+
 }  // namespace kennel::api

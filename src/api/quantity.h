@@ -16,6 +16,8 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
 #include <string_view>
 
 #include "base/status.h"
@@ -27,5 +29,11 @@ StatusOr<int64_t> ParseQuantityMilli(std::string_view s);
 
 // The quantity in whole units: "1Gi" → 1073741824, "100m" → 1, "1.5" → 2.
 StatusOr<int64_t> ParseQuantity(std::string_view s);
+
+// A quantity as an object holds it: a string, or a JSON number (what a
+// client writes for "1"). nullopt for any other JSON or a bad quantity:
+// callers reading stored, validated objects treat that as absent.
+std::optional<int64_t> QuantityFromJson(const nlohmann::json& v);       // whole units
+std::optional<int64_t> QuantityMilliFromJson(const nlohmann::json& v);  // thousandths
 
 }  // namespace kennel::api

@@ -107,5 +107,15 @@ TEST(Quantity, ReportsOverflow) {
   EXPECT_EQ(ParseQuantity("1e40").status().message(), "quantity is too large");
 }
 
+TEST(Quantity, FromJsonTakesStringsAndNumbers) {
+  EXPECT_EQ(QuantityFromJson(nlohmann::json("1Gi")), 1073741824);
+  EXPECT_EQ(QuantityFromJson(nlohmann::json(3)), 3);
+  EXPECT_EQ(QuantityMilliFromJson(nlohmann::json("250m")), 250);
+  EXPECT_EQ(QuantityMilliFromJson(nlohmann::json(2)), 2000);
+  EXPECT_EQ(QuantityFromJson(nlohmann::json("lots")), std::nullopt);
+  EXPECT_EQ(QuantityFromJson(nlohmann::json()), std::nullopt);
+  EXPECT_EQ(QuantityFromJson(nlohmann::json::object()), std::nullopt);
+}
+
 }  // namespace
 }  // namespace kennel::api

@@ -31,7 +31,7 @@ struct ServerOptions {
   // The store: etcd when endpoints are given (store/etcd.h), else the
   // embedded one in <data_dir>/store.
   std::vector<std::string> etcd_endpoints;
-  std::string etcd_prefix = "/kennel";  // every key in etcd starts with it
+  std::string etcd_prefix = "/kennel";                      // every key in etcd starts with it
   std::string etcd_ca_file, etcd_cert_file, etcd_key_file;  // client TLS to etcd
   // Given: the cluster's CA and admin credentials live in the store, sealed
   // with this token (cluster_identity.h), so every server of one store shares

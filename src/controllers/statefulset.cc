@@ -177,18 +177,7 @@ json TemplateOf(const json& revision) {
 }
 
 std::optional<int64_t> StorageBytes(const json& spec) {
-  const json& q = Field(Field(Field(spec, "resources"), "requests"), "storage");
-  std::string text;
-  if (q.is_string()) {
-    text = q.get<std::string>();
-  } else if (q.is_number()) {
-    text = q.dump();
-  } else {
-    return std::nullopt;
-  }
-  auto bytes = api::ParseQuantity(text);
-  if (!bytes.ok()) return std::nullopt;
-  return *bytes;
+  return api::QuantityFromJson(Field(Field(Field(spec, "resources"), "requests"), "storage"));
 }
 
 std::string ClaimName(const json& claim_template, const std::string& pod_name) {

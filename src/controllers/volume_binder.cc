@@ -52,11 +52,7 @@ int64_t ResourceVersion(const json& o) {
   return v;
 }
 
-int64_t Bytes(const json& v) {
-  if (!v.is_string()) return 0;
-  auto q = api::ParseQuantity(v.get<std::string>());
-  return q.ok() ? *q : 0;
-}
+int64_t Bytes(const json& v) { return api::QuantityFromJson(v).value_or(0); }
 const json& ClaimRequest(const json& claim) {
   return Field(Field(Field(Spec(claim), "resources"), "requests"), "storage");
 }

@@ -19,10 +19,7 @@ const json& ArrayOrEmpty(const json& v) {
 }
 
 int64_t Quantity(const json& v, bool milli) {
-  if (!v.is_string() && !v.is_number()) return 0;
-  std::string text = v.is_string() ? v.get<std::string>() : v.dump();
-  auto q = milli ? api::ParseQuantityMilli(text) : api::ParseQuantity(text);
-  return q.ok() ? *q : 0;
+  return (milli ? api::QuantityMilliFromJson(v) : api::QuantityFromJson(v)).value_or(0);
 }
 
 // A resource list ({"cpu": "500m", "memory": "1Gi", …}) as Resources.

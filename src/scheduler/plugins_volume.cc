@@ -104,10 +104,9 @@ class VolumeBinding : public Plugin {
 }  // namespace
 
 int64_t ClaimStorageRequest(const json& claim) {
-  const json& v = Field(Field(Field(Field(claim, "spec"), "resources"), "requests"), "storage");
-  if (!v.is_string()) return 0;
-  auto q = api::ParseQuantity(v.get<std::string>());
-  return q.ok() ? *q : 0;
+  return api::QuantityFromJson(
+             Field(Field(Field(Field(claim, "spec"), "resources"), "requests"), "storage"))
+      .value_or(0);
 }
 
 std::unique_ptr<Plugin> NewVolumeBinding() { return std::make_unique<VolumeBinding>(); }
