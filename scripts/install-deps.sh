@@ -12,6 +12,7 @@ packages=(
   ca-certificates curl procps
   dnsutils  # dig, for tests/e2e/dns_test
   etcd-server  # the etcd store backend's tests run real etcd members
+  libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc  # etcd's gRPC API
 )
 # Benchmarks drive wrk and NSD (with dnsperf) as peers.
 if [[ "${KENNEL_BENCH_DEPS:-0}" == 1 ]]; then packages+=(wrk dnsperf nsd); fi

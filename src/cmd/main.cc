@@ -380,7 +380,7 @@ int main(int argc, char** argv) {
     cmd->add_option("--listen", server_options.listen, "HOST:PORT to serve HTTPS on")
         ->capture_default_str();
     cmd->add_option("--threads", server_options.threads,
-                    "I/O threads (0: one per core but one; 16 on etcd)")
+                    "I/O threads (0: one per core but one; 4 on etcd)")
         ->capture_default_str();
     cmd->add_option("--dns-listen", dns_listen, "HOST:PORT to serve cluster DNS on (UDP and TCP)");
     cmd->add_option("--cluster-domain", cp_options.dns.cluster_domain, "Cluster DNS domain")

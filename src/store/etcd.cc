@@ -13,18 +13,15 @@
 #include <utility>
 #include <vector>
 
-#include "base/base64.h"
 #include "store/internal/etcd_client.h"
 #include "store/internal/etcd_internal.h"
 
 namespace kennel::store {
 namespace {
 
+namespace pb = etcdserverpb;
 using internal::CallKind;
 using internal::EtcdClient;
-using internal::Json;
-using internal::JsonBytes;
-using internal::JsonInt;
 using internal::PrefixEnd;
 
 // Under the key prefix; hidden from Get, Range and Watch.
@@ -104,42 +101,51 @@ class EtcdWatchHandle final : public WatchHandle {
 
 enum class Op { kCreate, kUpdate, kDelete };
 
-Json Compare(const char* target, const char* result, const std::string& key64, const char* field,
-             int64_t value) {
-  return Json{
-      {"target", target}, {"result", result}, {"key", key64}, {field, std::to_string(value)}};
-}
-
-// Create: "absent → put". Update/Delete: "mod_revision matches (or, for
-// kAnyRevision, the key exists) → put/delete with prev_kv". The failure branch
-// reads the key, so one round trip tells kNotFound from kConflict.
-Json WriteTxn(Op op, const std::string& etcd_key, const std::string& value, int64_t expected) {
-  const std::string k = Base64Encode(etcd_key);
-  Json compare;
-  Json success;
+// Create: "absent → put" (a failed create needs nothing read). Update/Delete:
+// "mod_revision matches (or, for kAnyRevision, the key exists) → put/delete
+// with prev_kv"; their failure branch reads the key, so one round trip tells
+// kNotFound from kConflict.
+pb::TxnRequest WriteTxn(Op op, const std::string& etcd_key, const std::string& value,
+                        int64_t expected) {
+  pb::TxnRequest txn;
+  pb::Compare* compare = txn.add_compare();
+  compare->set_key(etcd_key);
   if (op == Op::kCreate) {
-    compare = Compare("CREATE", "EQUAL", k, "create_revision", 0);
+    compare->set_target(pb::Compare::CREATE);
+    compare->set_result(pb::Compare::EQUAL);
+    compare->set_create_revision(0);
   } else if (expected == kAnyRevision) {
-    compare = Compare("CREATE", "GREATER", k, "create_revision", 0);
+    compare->set_target(pb::Compare::CREATE);
+    compare->set_result(pb::Compare::GREATER);
+    compare->set_create_revision(0);
   } else {
-    compare = Compare("MOD", "EQUAL", k, "mod_revision", expected);
+    compare->set_target(pb::Compare::MOD);
+    compare->set_result(pb::Compare::EQUAL);
+    compare->set_mod_revision(expected);
   }
   if (op == Op::kDelete) {
-    success = Json{{"request_delete_range", {{"key", k}, {"prev_kv", true}}}};
+    pb::DeleteRangeRequest* del = txn.add_success()->mutable_request_delete_range();
+    del->set_key(etcd_key);
+    del->set_prev_kv(true);
   } else {
-    success = Json{{"request_put",
-                    {{"key", k}, {"value", Base64Encode(value)}, {"prev_kv", op != Op::kCreate}}}};
+    pb::PutRequest* put = txn.add_success()->mutable_request_put();
+    put->set_key(etcd_key);
+    put->set_value(value);
+    put->set_prev_kv(op != Op::kCreate);
   }
-  Json failure = Json{{"request_range", {{"key", k}, {"keys_only", true}}}};
-  Json txn;
-  txn["compare"] = Json::array({std::move(compare)});
-  txn["success"] = Json::array({std::move(success)});
-  txn["failure"] = Json::array({std::move(failure)});
+  if (op != Op::kCreate) {
+    pb::RangeRequest* read = txn.add_failure()->mutable_request_range();
+    read->set_key(etcd_key);
+    read->set_keys_only(true);
+  }
   return txn;
 }
 
-const Json& FirstResponse(const Json& txn, const char* kind) {
-  return txn.at("responses").at(0).at(kind);
+pb::RangeRequest KeyRequest(const std::string& etcd_key, bool count_only) {
+  pb::RangeRequest request;
+  request.set_key(etcd_key);
+  request.set_count_only(count_only);
+  return request;
 }
 
 class EtcdStore final : public Store {
@@ -192,17 +198,10 @@ class EtcdStore final : public Store {
 
   StatusOr<KeyValue> Get(const std::string& key) override {
     if (key == kCompactKey) return NotFound("key not found");
-    ASSIGN_OR_RETURN(Json r,
-                     client_->CallSync("/v3/kv/range", Json{{"key", Base64Encode(EtcdKey(key))}},
-                                       CallKind::kRead));
-    try {
-      NoteRevision(JsonInt(r.at("header"), "revision"));
-      auto kvs = r.find("kvs");
-      if (kvs == r.end() || kvs->empty()) return NotFound("key not found");
-      return StoreKv(kvs->at(0));
-    } catch (const std::exception& e) {
-      return Internal(std::string("etcd store: malformed range answer: ") + e.what());
-    }
+    ASSIGN_OR_RETURN(pb::RangeResponse r, client_->RangeSync(KeyRequest(EtcdKey(key), false)));
+    NoteRevision(r.header().revision());
+    if (r.kvs_size() == 0) return NotFound("key not found");
+    return StoreKv(r.kvs(0));
   }
 
   StatusOr<RangeResponse> Range(const RangeRequest& request) override {
@@ -210,25 +209,21 @@ class EtcdStore final : public Store {
     const std::string prefix = EtcdKey(request.prefix);
     const std::string from =
         request.start_key > request.prefix ? EtcdKey(request.start_key) : prefix;
-    Json body{{"key", Base64Encode(NonEmptyKey(from))},
-              {"range_end", Base64Encode(PrefixEnd(prefix))}};
+    pb::RangeRequest body;
+    body.set_key(NonEmptyKey(from));
+    body.set_range_end(PrefixEnd(prefix));
     // One more than asked, so that dropping the hidden compaction key never
     // shortens a page, and a full page knows whether more follow.
-    if (request.limit > 0) body["limit"] = std::to_string(request.limit + 1);
-    ASSIGN_OR_RETURN(Json r, client_->CallSync("/v3/kv/range", std::move(body), CallKind::kRead));
+    if (request.limit > 0) body.set_limit(request.limit + 1);
+    ASSIGN_OR_RETURN(pb::RangeResponse r, client_->RangeSync(std::move(body)));
     RangeResponse response;
-    try {
-      response.revision = JsonInt(r.at("header"), "revision");
-      NoteRevision(response.revision);
-      response.more = r.value("more", false);
-      if (auto kvs = r.find("kvs"); kvs != r.end()) {
-        for (const Json& kv : *kvs) {
-          KeyValue item = StoreKv(kv);
-          if (item.key != kCompactKey) response.kvs.push_back(std::move(item));
-        }
-      }
-    } catch (const std::exception& e) {
-      return Internal(std::string("etcd store: malformed range answer: ") + e.what());
+    response.revision = r.header().revision();
+    NoteRevision(response.revision);
+    response.more = r.more();
+    response.kvs.reserve(r.kvs_size());
+    for (pb::KeyValue& kv : *r.mutable_kvs()) {
+      KeyValue item = StoreKv(std::move(kv));
+      if (item.key != kCompactKey) response.kvs.push_back(std::move(item));
     }
     if (request.limit > 0 && static_cast<int64_t>(response.kvs.size()) > request.limit) {
       response.kvs.resize(request.limit);
@@ -238,16 +233,8 @@ class EtcdStore final : public Store {
   }
 
   int64_t Revision() override {
-    StatusOr<Json> r = client_->CallSync(
-        "/v3/kv/range", Json{{"key", Base64Encode(compact_etcd_key_)}, {"count_only", true}},
-        CallKind::kRead);
-    if (r.ok()) {
-      try {
-        NoteRevision(JsonInt(r->at("header"), "revision"));
-      } catch (const std::exception& e) {
-        spdlog::warn("etcd store: malformed range answer: {}", e.what());
-      }
-    }
+    StatusOr<pb::RangeResponse> r = client_->RangeSync(KeyRequest(compact_etcd_key_, true));
+    if (r.ok()) NoteRevision(r->header().revision());
     return revision_.load();
   }
 
@@ -266,10 +253,9 @@ class EtcdStore final : public Store {
   }
 
   Status CompactTo(int64_t revision) {
-    return client_
-        ->CallSync("/v3/kv/compaction", Json{{"revision", std::to_string(revision)}},
-                   CallKind::kWrite)
-        .status();
+    pb::CompactionRequest request;
+    request.set_revision(revision);
+    return client_->CompactSync(std::move(request)).status();
   }
 
  private:
@@ -283,16 +269,8 @@ class EtcdStore final : public Store {
 
   Status Start() {
     dispatcher_ = std::thread([this] { DispatchLoop(); });
-    ASSIGN_OR_RETURN(Json r, client_->CallSync("/v3/kv/range",
-                                               Json{{"key", Base64Encode(compact_etcd_key_)},
-                                                    {"count_only", true}},
-                                               CallKind::kRead));
-    int64_t revision = 0;
-    try {
-      revision = JsonInt(r.at("header"), "revision");
-    } catch (const std::exception& e) {
-      return Internal(std::string("etcd store: malformed range answer: ") + e.what());
-    }
+    ASSIGN_OR_RETURN(pb::RangeResponse r, client_->RangeSync(KeyRequest(compact_etcd_key_, true)));
+    const int64_t revision = r.header().revision();
     {
       std::lock_guard lock(state_mu_);
       last_event_revision_ = revision;
@@ -316,9 +294,9 @@ class EtcdStore final : public Store {
 
   std::string EtcdKey(const std::string& key) const { return options_.key_prefix + key; }
 
-  KeyValue StoreKv(const Json& kv) const {
-    KeyValue out{JsonBytes(kv, "key"), JsonBytes(kv, "value"), JsonInt(kv, "create_revision"),
-                 JsonInt(kv, "mod_revision")};
+  KeyValue StoreKv(pb::KeyValue kv) const {
+    KeyValue out{std::move(*kv.mutable_key()), std::move(*kv.mutable_value()), kv.create_revision(),
+                 kv.mod_revision()};
     out.key.erase(0, options_.key_prefix.size());
     return out;
   }
@@ -336,50 +314,48 @@ class EtcdStore final : public Store {
       Ack(std::move(done), BadRequest("etcd store: key " + key + " is reserved"));
       return;
     }
-    Json txn = WriteTxn(op, EtcdKey(key), value, expected);
-    client_->Call("/v3/kv/txn", std::move(txn), CallKind::kWrite,
-                  [this, op, key = std::move(key), value = std::move(value), expected,
-                   done = std::move(done)](StatusOr<Json> r) mutable {
-                    StatusOr<KeyValue> result =
-                        r.ok() ? WriteResult(op, std::move(key), std::move(value), expected, *r)
-                               : StatusOr<KeyValue>(r.status());
-                    Ack(std::move(done), std::move(result));
-                  });
+    pb::TxnRequest txn = WriteTxn(op, EtcdKey(key), value, expected);
+    client_->Txn(std::move(txn), CallKind::kWrite,
+                 [this, op, key = std::move(key), value = std::move(value), expected,
+                  done = std::move(done)](StatusOr<pb::TxnResponse> r) mutable {
+                   StatusOr<KeyValue> result =
+                       r.ok() ? WriteResult(op, std::move(key), std::move(value), expected, *r)
+                              : StatusOr<KeyValue>(r.status());
+                   Ack(std::move(done), std::move(result));
+                 });
   }
 
   StatusOr<KeyValue> WriteResult(Op op, std::string key, std::string value, int64_t expected,
-                                 const Json& r) {
-    try {
-      const int64_t revision = JsonInt(r.at("header"), "revision");
-      NoteRevision(revision);
-      if (!r.value("succeeded", false)) return Refused(op, expected, r);
-      switch (op) {
-        case Op::kCreate:
-          return KeyValue{std::move(key), std::move(value), revision, revision};
-        case Op::kUpdate: {
-          const Json& prev = FirstResponse(r, "response_put").at("prev_kv");
-          return KeyValue{std::move(key), std::move(value), JsonInt(prev, "create_revision"),
-                          revision};
-        }
-        case Op::kDelete: {
-          const Json& prev = FirstResponse(r, "response_delete_range").at("prev_kvs").at(0);
-          return KeyValue{std::move(key), JsonBytes(prev, "value"),
-                          JsonInt(prev, "create_revision"), revision};
-        }
+                                 pb::TxnResponse& r) {
+    const int64_t revision = r.header().revision();
+    NoteRevision(revision);
+    if (!r.succeeded()) return Refused(op, expected, r);
+    if (r.responses_size() != 1) return Internal("etcd store: malformed txn answer");
+    pb::ResponseOp& answer = *r.mutable_responses(0);
+    switch (op) {
+      case Op::kCreate:
+        return KeyValue{std::move(key), std::move(value), revision, revision};
+      case Op::kUpdate:
+        return KeyValue{std::move(key), std::move(value),
+                        answer.response_put().prev_kv().create_revision(), revision};
+      case Op::kDelete: {
+        pb::DeleteRangeResponse& deleted = *answer.mutable_response_delete_range();
+        if (deleted.prev_kvs_size() != 1) return Internal("etcd store: malformed delete answer");
+        pb::KeyValue& prev = *deleted.mutable_prev_kvs(0);
+        return KeyValue{std::move(key), std::move(*prev.mutable_value()), prev.create_revision(),
+                        revision};
       }
-      return Internal("etcd store: unknown write");
-    } catch (const std::exception& e) {
-      return Internal(std::string("etcd store: malformed txn answer: ") + e.what());
     }
+    return Internal("etcd store: unknown write");
   }
 
-  static Status Refused(Op op, int64_t expected, const Json& r) {
+  static Status Refused(Op op, int64_t expected, const pb::TxnResponse& r) {
     if (op == Op::kCreate) return AlreadyExists("key already exists");
-    const Json& range = FirstResponse(r, "response_range");
-    auto kvs = range.find("kvs");
-    if (kvs == range.end() || kvs->empty()) return NotFound("key not found");
+    if (r.responses_size() != 1) return Internal("etcd store: malformed txn answer");
+    const pb::RangeResponse& range = r.responses(0).response_range();
+    if (range.kvs_size() == 0) return NotFound("key not found");
     return Conflict("key was modified: mod_revision is " +
-                    std::to_string(JsonInt(kvs->at(0), "mod_revision")) + ", expected " +
+                    std::to_string(range.kvs(0).mod_revision()) + ", expected " +
                     std::to_string(expected));
   }
 
@@ -444,11 +420,9 @@ class EtcdStore final : public Store {
   StatusOr<std::unique_ptr<WatchHandle>> WatchWithOwnStream(std::shared_ptr<Watcher> watcher) {
     const int64_t from = watcher->after_revision + 1;
     // A read at `from` fails with "compacted" exactly when a watch from it would.
-    StatusOr<Json> probe = client_->CallSync("/v3/kv/range",
-                                             Json{{"key", Base64Encode(compact_etcd_key_)},
-                                                  {"revision", std::to_string(from)},
-                                                  {"count_only", true}},
-                                             CallKind::kRead);
+    pb::RangeRequest at_from = KeyRequest(compact_etcd_key_, true);
+    at_from.set_revision(from);
+    StatusOr<pb::RangeResponse> probe = client_->RangeSync(std::move(at_from));
     if (probe.status().code() == Code::kGone) {
       return Gone("watch: events after revision " + std::to_string(watcher->after_revision) +
                   " have been compacted (" + probe.status().message() + ")");
@@ -619,56 +593,54 @@ class EtcdStore final : public Store {
   }
 
   void CompactionTurn() {
-    const std::string k = Base64Encode(compact_etcd_key_);
-    Json txn;
-    txn["compare"] = Json::array({Compare("VERSION", "EQUAL", k, "version", compact_version_)});
-    txn["success"] = Json::array(
-        {Json{{"request_put",
-               {{"key", k}, {"value", Base64Encode(std::to_string(compact_revision_))}}}}});
-    txn["failure"] = Json::array({Json{{"request_range", {{"key", k}}}}});
-    client_->Call("/v3/kv/txn", std::move(txn), CallKind::kWrite,
-                  [this](StatusOr<Json> r) { OnCompactionSwap(std::move(r)); });
+    pb::TxnRequest txn;
+    pb::Compare* compare = txn.add_compare();
+    compare->set_key(compact_etcd_key_);
+    compare->set_target(pb::Compare::VERSION);
+    compare->set_result(pb::Compare::EQUAL);
+    compare->set_version(compact_version_);
+    pb::PutRequest* put = txn.add_success()->mutable_request_put();
+    put->set_key(compact_etcd_key_);
+    put->set_value(std::to_string(compact_revision_));
+    txn.add_failure()->mutable_request_range()->set_key(compact_etcd_key_);
+    client_->Txn(std::move(txn), CallKind::kWrite,
+                 [this](StatusOr<pb::TxnResponse> r) { OnCompactionSwap(std::move(r)); });
   }
 
-  void OnCompactionSwap(StatusOr<Json> r) {
+  void OnCompactionSwap(StatusOr<pb::TxnResponse> r) {
     if (!r.ok()) {
       spdlog::warn("etcd store: compaction turn failed: {}", r.status().message());
       ScheduleCompaction();
       return;
     }
     int64_t target = 0;
-    try {
-      const int64_t now = JsonInt(r->at("header"), "revision");
-      if (!r->value("succeeded", false)) {
-        const Json& range = FirstResponse(*r, "response_range");
-        auto kvs = range.find("kvs");
-        compact_version_ =
-            (kvs == range.end() || kvs->empty()) ? 0 : JsonInt(kvs->at(0), "version");
-      } else {
-        ++compact_version_;
-        compaction_turns_.fetch_add(1);
-        target = compact_revision_;  // 0 on our first turn: nothing observed yet
-      }
-      compact_revision_ = now;
-    } catch (const std::exception& e) {
-      spdlog::warn("etcd store: malformed compaction answer: {}", e.what());
+    const int64_t now = r->header().revision();
+    if (!r->succeeded()) {
+      const pb::RangeResponse& range =
+          r->responses_size() > 0 ? r->responses(0).response_range() : pb::RangeResponse();
+      compact_version_ = range.kvs_size() == 0 ? 0 : range.kvs(0).version();
+    } else {
+      ++compact_version_;
+      compaction_turns_.fetch_add(1);
+      target = compact_revision_;  // 0 on our first turn: nothing observed yet
     }
+    compact_revision_ = now;
     if (target == 0) {
       ScheduleCompaction();
       return;
     }
-    client_->Call("/v3/kv/compaction", Json{{"revision", std::to_string(target)}}, CallKind::kWrite,
-                  [this, target](StatusOr<Json> c) {
-                    if (c.ok()) {
-                      compactions_.fetch_add(1);
-                      last_compacted_.store(target);
-                      spdlog::info("etcd store: compacted etcd to revision {}", target);
-                    } else if (c.status().code() != Code::kGone) {  // Gone: already further
-                      spdlog::warn("etcd store: compaction to {} failed: {}", target,
-                                   c.status().message());
-                    }
-                    ScheduleCompaction();
-                  });
+    pb::CompactionRequest compaction;
+    compaction.set_revision(target);
+    client_->Compact(std::move(compaction), [this, target](StatusOr<pb::CompactionResponse> c) {
+      if (c.ok()) {
+        compactions_.fetch_add(1);
+        last_compacted_.store(target);
+        spdlog::info("etcd store: compacted etcd to revision {}", target);
+      } else if (c.status().code() != Code::kGone) {  // Gone: already further
+        spdlog::warn("etcd store: compaction to {} failed: {}", target, c.status().message());
+      }
+      ScheduleCompaction();
+    });
   }
 
   const EtcdOptions options_;

@@ -1,18 +1,20 @@
 // The etcd store backend: the Store contract over a real etcd v3 cluster.
 //
-// Transport: etcd's v3 JSON gateway (grpc-gateway: POST /v3/kv/range, /v3/kv/txn,
-// /v3/kv/compaction, and /v3/watch as a stream of newline-separated JSON
-// objects), over HTTP/1.1 keep-alive connections with Boost.Beast. Why not gRPC:
-// Beast/Asio, OpenSSL and nlohmann/json are already Kennel's dependencies, so
-// this needs no gRPC/protobuf stack and no vendored .proto files; the cost is
-// JSON and base64 (keys and values) on every request, and int64s as strings.
+// Transport: etcd's v3 gRPC API (KV.Range, KV.Txn, KV.Compact and the
+// bidirectional Watch stream), with Debian's gRPC C++ and protobuf and our own
+// minimal etcd_rpc.proto (internal/). The JSON gateway, which the first
+// version used, costs etcd about 1.7x the CPU per request (HTTP/1.1, JSON and
+// base64, then a loopback gRPC hop inside etcd) and Kennel a JSON parse of
+// every answer and event: over it Kennel reached 0.29x raw etcd's puts/s,
+// over gRPC 0.6x and more (docs/benchmarks.md).
 //
 // Semantics (store.h), mapped onto etcd:
 // - Revisions are etcd's. Several Kennel servers, or several key prefixes, may
 //   share one etcd: revisions then also count the others' writes.
-// - Create is a txn "create_revision == 0 → put"; Update and Delete compare
-//   mod_revision (or, for kAnyRevision, create_revision > 0); the failure
-//   branch reads the key in the same txn to tell kNotFound from kConflict.
+// - Create is a txn "create_revision == 0 → put" (failed: kAlreadyExists);
+//   Update and Delete compare mod_revision (or, for kAnyRevision,
+//   create_revision > 0); their failure branch reads the key in the same txn
+//   to tell kNotFound from kConflict.
 // - Get, Range and Revision() are linearizable reads. Revision() cannot fail:
 //   while etcd is unreachable it returns, after request_timeout, the highest
 //   revision this store has seen.
@@ -37,7 +39,7 @@
 // request_timeout → kTimeout (for a write, its outcome is unknown: it is never
 // reported as a success); a compacted revision → kGone. Reads are retried on
 // the next endpoint until request_timeout; a write is retried elsewhere only
-// when it certainly did not reach etcd (connection refused, "no leader").
+// when it certainly did not reach etcd (no connection, "no leader").
 //
 // Threads: one I/O thread runs every connection; one dispatch thread runs every
 // callback, write and watch alike, one at a time, so callbacks must not block

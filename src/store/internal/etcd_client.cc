@@ -1,68 +1,60 @@
 #include "store/internal/etcd_client.h"
 
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
+#include <grpcpp/alarm.h>
+#include <grpcpp/grpcpp.h>
 #include <spdlog/spdlog.h>
-#include <sys/socket.h>
 
+#include <algorithm>
 #include <atomic>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/redirect_error.hpp>
-#include <boost/asio/ssl.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
-#include <charconv>
 #include <condition_variable>
+#include <fstream>
 #include <future>
-#include <limits>
-#include <list>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <set>
-#include <stdexcept>
+#include <sstream>
 #include <thread>
 #include <utility>
 
-#include "base/base64.h"
+#include "store/internal/etcd_rpc.grpc.pb.h"
 
 namespace kennel::store::internal {
 namespace {
 
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-namespace ssl = asio::ssl;
-using tcp = asio::ip::tcp;
+namespace pb = etcdserverpb;
 using Clock = std::chrono::steady_clock;
-using asio::awaitable;
-using Request = http::request<http::string_body>;
-using Parser = http::response_parser<http::string_body>;
 
-// "No limit" as a number: Beast 1.74 treats an unset body limit as exceeded.
-constexpr std::uint64_t kNoBodyLimit = std::numeric_limits<std::uint64_t>::max();
 // Between two passes over every endpoint, so a call waiting out an election
 // does not spin.
 constexpr auto kRetryPause = std::chrono::milliseconds(100);
+// How long a call waits for one member's connection before trying the next.
+constexpr auto kConnectWait = std::chrono::milliseconds(1000);
 constexpr auto kMinWatchBackoff = std::chrono::milliseconds(50);
 constexpr auto kMaxWatchBackoff = std::chrono::milliseconds(1000);
 
-auto Redirect(beast::error_code& ec) { return asio::redirect_error(asio::use_awaitable, ec); }
+// gRPC deadlines are wall-clock; ours are steady.
+std::chrono::system_clock::time_point WallDeadline(Clock::time_point deadline) {
+  return std::chrono::system_clock::now() +
+         std::chrono::duration_cast<std::chrono::system_clock::duration>(deadline - Clock::now());
+}
+
+// One completion-queue event's handler. The queue hands back the pointer.
+class Tag {
+ public:
+  virtual void Proceed(bool ok) = 0;
+
+ protected:
+  ~Tag() = default;
+};
 
 struct Endpoint {
   std::string url;
-  std::string host;  // without brackets
-  std::string port;
-  std::string host_header;
+  std::string target;  // host:port for gRPC ("[::1]:2379" for IPv6)
   bool tls = false;
+  std::shared_ptr<grpc::Channel> channel;
+  std::unique_ptr<pb::KV::Stub> kv;
+  std::unique_ptr<pb::Watch::Stub> watch;
 };
 
 StatusOr<Endpoint> ParseEndpoint(const std::string& url) {
@@ -81,212 +73,117 @@ StatusOr<Endpoint> ParseEndpoint(const std::string& url) {
   if (rest.find('/') != std::string::npos) {
     return BadRequest("etcd endpoint with a path is not supported: " + url);
   }
-  ep.host_header = rest;
-  std::string port;
+  std::string host, port;
   if (!rest.empty() && rest.front() == '[') {
     size_t close = rest.find(']');
     if (close == std::string::npos) return BadRequest("bad IPv6 address in " + url);
-    ep.host = rest.substr(1, close - 1);
+    host = rest.substr(0, close + 1);
     if (close + 1 < rest.size()) {
       if (rest[close + 1] != ':') return BadRequest("bad etcd endpoint " + url);
       port = rest.substr(close + 2);
     }
   } else {
     size_t colon = rest.rfind(':');
-    ep.host = rest.substr(0, colon);
+    host = rest.substr(0, colon);
     if (colon != std::string::npos) port = rest.substr(colon + 1);
   }
-  if (ep.host.empty()) return BadRequest("etcd endpoint has no host: " + url);
+  if (host.empty() || host == "[]") return BadRequest("etcd endpoint has no host: " + url);
   if (port.empty()) port = "2379";
   if (port.find_first_not_of("0123456789") != std::string::npos || port.size() > 5) {
     return BadRequest("bad port in etcd endpoint " + url);
   }
-  ep.port = port;
+  ep.target = host + ":" + port;
   return ep;
 }
 
-bool IsIpAddress(const std::string& host) {
-  beast::error_code ec;
-  asio::ip::make_address(host, ec);
-  return !ec;
+StatusOr<std::string> ReadFile(const std::string& path, const char* what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    return BadRequest(std::string("etcd: client TLS setup: cannot read ") + what + " " + path);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
 }
 
-// One HTTP/1.1 connection to one endpoint, plain or TLS.
-class Connection {
- public:
-  Connection(asio::io_context& ioc, ssl::context* tls, size_t endpoint) : endpoint(endpoint) {
-    if (tls != nullptr) {
-      tls_stream.emplace(ioc, *tls);
-    } else {
-      plain_stream.emplace(ioc);
-    }
-  }
-
-  beast::tcp_stream& tcp() {
-    return tls_stream ? beast::get_lowest_layer(*tls_stream) : *plain_stream;
-  }
-
-  void Close() {
-    beast::error_code ignored;
-    tcp().socket().shutdown(tcp::socket::shutdown_both, ignored);
-    tcp().close();
-  }
-
-  // An idle connection with nothing to read: the server has not closed it
-  // (or died) behind our back, so a request sent on it is not lost to that.
-  bool LooksAlive() {
-    if (!tcp().socket().is_open()) return false;
-    pollfd p{tcp().socket().native_handle(), POLLIN, 0};
-    return ::poll(&p, 1, 0) == 0;
-  }
-
-  const size_t endpoint;
-  std::optional<beast::ssl_stream<beast::tcp_stream>> tls_stream;
-  std::optional<beast::tcp_stream> plain_stream;
-  beast::flat_buffer buffer;
-};
-
-// A dead peer (host gone, cable cut) is noticed within ~25 s even on a watch
-// stream that is quiet; a killed process is noticed at once anyway.
-void SetKeepAlive(tcp::socket& socket) {
-  beast::error_code ignored;
-  socket.set_option(asio::socket_base::keep_alive(true), ignored);
-  int idle = 10, interval = 5, count = 3;
-  ::setsockopt(socket.native_handle(), IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
-  ::setsockopt(socket.native_handle(), IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof interval);
-  ::setsockopt(socket.native_handle(), IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof count);
-}
-
-Request MakeRequest(const Endpoint& ep, const std::string& path, std::string body) {
-  Request req{http::verb::post, path, 11};
-  req.set(http::field::host, ep.host_header);
-  req.set(http::field::content_type, "application/json");
-  // gRPC metadata "hasleader": a member without a leader then refuses a request
-  // at once instead of holding it until its own timeout, and ends a watch
-  // stream when it loses its leader, so that we move to a member that has one.
-  req.set("Grpc-Metadata-hasleader", "true");
-  req.keep_alive(true);
-  req.body() = std::move(body);
-  req.prepare_payload();
-  return req;
-}
-
-// *sent becomes true once the whole request is written: from then on etcd may
-// have acted on it, whatever happens to the answer.
-template <typename Stream>
-awaitable<beast::error_code> WriteAndRead(Stream& stream, beast::flat_buffer& buffer, Request& req,
-                                          Parser& parser, bool* sent) {
-  beast::error_code ec;
-  co_await http::async_write(stream, req, Redirect(ec));
-  if (ec) co_return ec;
-  *sent = true;
-  co_await http::async_read(stream, buffer, parser, Redirect(ec));
-  co_return ec;
-}
-
-template <typename Stream>
-awaitable<beast::error_code> WriteAndReadHeader(Stream& stream, beast::flat_buffer& buffer,
-                                                Request& req, Parser& parser) {
-  beast::error_code ec;
-  co_await http::async_write(stream, req, Redirect(ec));
-  if (ec) co_return ec;
-  co_await http::async_read_header(stream, buffer, parser, Redirect(ec));
-  co_return ec;
-}
-
-template <typename Stream>
-awaitable<beast::error_code> ReadSome(Stream& stream, beast::flat_buffer& buffer, Parser& parser) {
-  beast::error_code ec;
-  co_await http::async_read_some(stream, buffer, parser, Redirect(ec));
-  co_return ec;
-}
-
-template <typename Stream>
-awaitable<beast::error_code> ReadRest(Stream& stream, beast::flat_buffer& buffer, Parser& parser) {
-  beast::error_code ec;
-  co_await http::async_read(stream, buffer, parser, Redirect(ec));
-  co_return ec;
-}
-
-Status TransportError(const Endpoint& ep, const char* what, const beast::error_code& ec) {
-  std::string message = "etcd " + ep.url + ": " + what + ": " + ec.message();
-  if (ec == beast::error::timeout) return Status(Code::kTimeout, std::move(message));
-  return Unavailable(std::move(message));
+grpc::ChannelArguments ChannelArgs() {
+  grpc::ChannelArguments args;
+  // Objects are small but a range over a big prefix is not.
+  args.SetMaxReceiveMessageSize(-1);
+  // A restarted member is found again within a second, not after gRPC's
+  // default back-off of up to two minutes.
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+  // A dead peer (host gone, cable cut) is noticed within ~15 s even while the
+  // watch stream is quiet; etcd permits pings every 5 s while a stream is open.
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 10000);
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 5000);
+  args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
+  // Each client its own connections: two stores in one process (tests, or a
+  // restart) must not share, and so hide, each other's streams.
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  return args;
 }
 
 bool Contains(const std::string& s, const char* what) { return s.find(what) != std::string::npos; }
 
-// What to do with an answer from etcd.
+// What to do with a failed call.
 enum class Verdict {
-  kDone,           // return `result` to the caller
+  kDone,           // return the error to the caller
   kRetryAnywhere,  // etcd refused before acting: any call may go to another member
   kRetryIfRead,    // this member cannot serve now; a write's outcome is unknown
 };
 
-struct Answer {
+struct Failure {
   Verdict verdict;
-  StatusOr<Json> result;
+  Status status;
 };
 
-// grpc-gateway answers errors as {"error": m, "message": m, "code": grpc_code}.
-Answer Interpret(const Endpoint& ep, unsigned http_status, const std::string& body) {
-  Json j;
-  try {
-    j = Json::parse(body);
-  } catch (const std::exception& e) {
-    return {Verdict::kRetryIfRead,
-            Internal("etcd " + ep.url + ": malformed answer (HTTP " + std::to_string(http_status) +
-                     "): " + body.substr(0, 200))};
-  }
-  if (http_status == 200 && !j.contains("error")) return {Verdict::kDone, std::move(j)};
-  std::string message = j.is_object() ? j.value("message", j.value("error", "")) : "";
-  const int code = j.is_object() && j.contains("code") && j["code"].is_number_integer()
-                       ? j["code"].get<int>()
-                       : 0;
-  if (message.empty()) message = "HTTP " + std::to_string(http_status);
+// etcd reports its own errors as gRPC statuses with fixed messages
+// ("etcdserver: no leader", "mvcc: required revision has been compacted").
+Failure Interpret(const Endpoint& ep, const grpc::Status& status) {
+  const std::string& message = status.error_message();
+  const grpc::StatusCode code = status.error_code();
   std::string text = "etcd " + ep.url + ": " + message;
   if (Contains(message, "required revision has been compacted")) {
     return {Verdict::kDone, Gone(std::move(text))};
   }
-  // Refused before any proposal: the write certainly was not applied.
+  // Refused before any proposal (or, for the last, before the request left
+  // this process): the write certainly was not applied.
   if (Contains(message, "no leader") || Contains(message, "raft proposal dropped") ||
-      Contains(message, "too many requests")) {
+      Contains(message, "too many requests") || Contains(message, "failed to connect")) {
     return {Verdict::kRetryAnywhere, Unavailable(std::move(text))};
   }
-  if (Contains(message, "timed out") || code == 4 /* DEADLINE_EXCEEDED */) {
+  if (Contains(message, "timed out") || code == grpc::StatusCode::DEADLINE_EXCEEDED) {
     return {Verdict::kRetryIfRead, Status(Code::kTimeout, std::move(text))};
   }
-  if (code == 14 /* UNAVAILABLE */ || code == 1 /* CANCELLED */ ||
-      Contains(message, "leader changed") || Contains(message, "server stopped") ||
-      http_status == 503) {
+  if (code == grpc::StatusCode::UNAVAILABLE || code == grpc::StatusCode::CANCELLED ||
+      Contains(message, "leader changed") || Contains(message, "server stopped")) {
     return {Verdict::kRetryIfRead, Unavailable(std::move(text))};
   }
-  if (code == 3 /* INVALID_ARGUMENT */ || code == 11 /* OUT_OF_RANGE */) {
+  if (code == grpc::StatusCode::INVALID_ARGUMENT || code == grpc::StatusCode::OUT_OF_RANGE) {
     return {Verdict::kDone, BadRequest(std::move(text))};
   }
-  if (code == 8 /* RESOURCE_EXHAUSTED, e.g. database space exceeded */) {
+  if (code == grpc::StatusCode::RESOURCE_EXHAUSTED) {  // e.g. database space exceeded
     return {Verdict::kDone, Unavailable(std::move(text))};
   }
   return {Verdict::kDone, Internal(std::move(text))};
 }
 
-KeyValue KvFromJson(const Json& kv) {
-  return KeyValue{JsonBytes(kv, "key"), JsonBytes(kv, "value"), JsonInt(kv, "create_revision"),
-                  JsonInt(kv, "mod_revision")};
+KeyValue StoreKv(const pb::KeyValue& kv) {
+  return KeyValue{kv.key(), kv.value(), kv.create_revision(), kv.mod_revision()};
 }
 
 // etcd's delete event carries only the key and the delete's revision; the
 // contract wants the deleted value and create_revision, which prev_kv has.
-std::vector<Event> EventsFromJson(const Json& result) {
+std::vector<Event> StoreEvents(const pb::WatchResponse& response) {
   std::vector<Event> events;
-  auto it = result.find("events");
-  if (it == result.end()) return events;
-  events.reserve(it->size());
-  for (const Json& e : *it) {
+  events.reserve(response.events_size());
+  for (const pb::Event& e : response.events()) {
     Event ev;
-    ev.type = e.value("type", "PUT") == "DELETE" ? EventType::kDelete : EventType::kPut;
-    ev.kv = KvFromJson(e.at("kv"));
-    if (auto prev = e.find("prev_kv"); prev != e.end()) ev.prev_kv = KvFromJson(*prev);
+    ev.type = e.type() == pb::Event::DELETE ? EventType::kDelete : EventType::kPut;
+    ev.kv = StoreKv(e.kv());
+    if (e.has_prev_kv()) ev.prev_kv = StoreKv(e.prev_kv());
     if (ev.type == EventType::kDelete && ev.prev_kv) {
       ev.kv.value = ev.prev_kv->value;
       ev.kv.create_revision = ev.prev_kv->create_revision;
@@ -294,6 +191,17 @@ std::vector<Event> EventsFromJson(const Json& result) {
     events.push_back(std::move(ev));
   }
   return events;
+}
+
+template <typename F>
+void RunGuarded(F& f, const char* what) {
+  try {
+    f();
+  } catch (const std::exception& e) {
+    spdlog::error("etcd client: {} threw: {}", what, e.what());
+  } catch (...) {
+    spdlog::error("etcd client: {} threw a non-exception", what);
+  }
 }
 
 }  // namespace
@@ -311,120 +219,90 @@ std::string PrefixEnd(const std::string& prefix) {
   return std::string(1, '\0');
 }
 
-int64_t JsonInt(const Json& object, const char* field) {
-  auto it = object.find(field);
-  if (it == object.end() || it->is_null()) return 0;
-  if (it->is_number_integer()) return it->get<int64_t>();
-  const std::string& s = it->get_ref<const std::string&>();  // throws if not a string
-  int64_t value = 0;
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
-  if (ec != std::errc() || end != s.data() + s.size()) {
-    throw std::invalid_argument(std::string("bad int64 in field ") + field + ": " + s);
-  }
-  return value;
-}
-
-std::string JsonBytes(const Json& object, const char* field) {
-  auto it = object.find(field);
-  if (it == object.end() || it->is_null()) return std::string();
-  StatusOr<std::string> bytes = Base64Decode(it->get_ref<const std::string&>());
-  if (!bytes.ok()) throw std::invalid_argument(std::string("bad base64 in field ") + field);
-  return std::move(*bytes);
-}
-
 class EtcdClient::Impl {
  public:
-  Impl(const EtcdClientOptions& options, std::vector<Endpoint> endpoints,
-       std::unique_ptr<ssl::context> tls)
-      : options_(options),
-        endpoints_(std::move(endpoints)),
-        tls_(std::move(tls)),
-        work_(asio::make_work_guard(ioc_)),
-        pools_(endpoints_.size()) {
+  Impl(const EtcdClientOptions& options, std::vector<Endpoint> endpoints)
+      : options_(options), endpoints_(std::move(endpoints)) {
     for (const Endpoint& ep : endpoints_) {
       if (!endpoint_list_.empty()) endpoint_list_ += ", ";
       endpoint_list_ += ep.url;
     }
-    thread_ = std::thread([this] { ioc_.run(); });
+    thread_ = std::thread([this] { Loop(); });
     io_thread_ = thread_.get_id();
   }
 
   ~Impl() { Shutdown(); }
 
-  void Call(std::string path, Json body, CallKind kind, CallCallback done) {
-    std::string text;
-    try {
-      text = body.dump();
-    } catch (const std::exception& e) {
-      done(Internal(std::string("etcd request: ") + e.what()));
-      return;
-    }
+  // ------------------------------------------------------------ unary calls
+
+  template <typename Request, typename Response>
+  using Starter = std::unique_ptr<grpc::ClientAsyncResponseReader<Response>> (pb::KV::Stub::*)(
+      grpc::ClientContext*, const Request&, grpc::CompletionQueue*);
+
+  template <typename Request, typename Response>
+  void Call(const char* method, Starter<Request, Response> starter, Request request, CallKind kind,
+            EtcdCallback<Response> done) {
     bool refused = false;
     {
       std::lock_guard lock(mu_);
       refused = stopping_;
       if (!refused) ++inflight_;
     }
-    if (refused) {  // outside the lock: done may well call Call again
+    if (refused) {  // outside the lock: done may well call again
       done(Unavailable("etcd store is shutting down"));
       return;
     }
-    asio::co_spawn(ioc_, RunCall(std::move(path), std::move(text), kind, std::move(done)),
-                   [](std::exception_ptr e) { LogCoroutineFailure(e, "etcd call"); });
+    auto* call = new UnaryCall<Request, Response>(this, method, starter, std::move(request), kind,
+                                                  std::move(done));
+    call->Attempt();
   }
 
-  StatusOr<Json> CallSync(std::string path, Json body, CallKind kind) {
+  template <typename Request, typename Response>
+  StatusOr<Response> CallSync(const char* method, Starter<Request, Response> starter,
+                              Request request, CallKind kind) {
     if (std::this_thread::get_id() == io_thread_) {
-      return Internal("etcd: CallSync on the I/O thread would deadlock");
+      return Internal("etcd: a blocking call on the I/O thread would deadlock");
     }
-    auto promise = std::make_shared<std::promise<StatusOr<Json>>>();
+    auto promise = std::make_shared<std::promise<StatusOr<Response>>>();
     auto future = promise->get_future();
-    Call(std::move(path), std::move(body), kind,
-         [promise](StatusOr<Json> result) { promise->set_value(std::move(result)); });
+    Call<Request, Response>(method, starter, std::move(request), kind,
+                            [promise](StatusOr<Response> r) { promise->set_value(std::move(r)); });
     return future.get();
   }
 
+  // ------------------------------------------------------------ watches, timers
+
   uint64_t StartWatch(WatchSpec spec, WatchCallbacks callbacks) {
     const uint64_t id = next_watch_id_.fetch_add(1);
-    asio::post(ioc_,
-               [this, id, spec = std::move(spec), callbacks = std::move(callbacks)]() mutable {
-                 if (closing_) return;
-                 auto w = std::make_shared<WatchState>();
-                 w->id = id;
-                 w->spec = std::move(spec);
-                 w->callbacks = std::move(callbacks);
-                 w->next_revision = w->spec.start_revision;
-                 w->endpoint = preferred_;
-                 watches_[id] = w;
-                 asio::co_spawn(ioc_, RunWatch(w),
-                                [](std::exception_ptr e) { LogCoroutineFailure(e, "etcd watch"); });
-               });
+    Post([this, id, spec = std::move(spec), callbacks = std::move(callbacks)]() mutable {
+      if (closing_) return;
+      auto w = std::make_unique<WatchState>(this);
+      w->id = id;
+      w->spec = std::move(spec);
+      w->callbacks = std::move(callbacks);
+      w->next_revision = w->spec.start_revision;
+      w->endpoint = preferred_.load();
+      WatchState& ref = *w;
+      watches_[id] = std::move(w);
+      StartStream(ref);
+    });
     return id;
   }
 
   void StopWatch(uint64_t id) {
-    asio::post(ioc_, [this, id] {
+    Post([this, id] {
       auto it = watches_.find(id);
-      if (it == watches_.end()) return;
-      Stop(*it->second);
-      watches_.erase(it);
+      if (it != watches_.end()) Stop(*it->second);
     });
   }
 
   void Schedule(std::chrono::milliseconds delay, std::function<void()> fn) {
-    asio::post(ioc_, [this, delay, fn = std::move(fn)]() mutable {
+    Post([this, delay, fn = std::move(fn)]() mutable {
       if (closing_) return;
-      auto timer = std::make_shared<asio::steady_timer>(ioc_, delay);
-      timers_.insert(timer.get());
-      timer->async_wait([this, timer, fn = std::move(fn)](beast::error_code ec) {
-        timers_.erase(timer.get());
-        if (ec || closing_) return;
-        try {
-          fn();
-        } catch (const std::exception& e) {
-          spdlog::error("etcd store: scheduled task threw: {}", e.what());
-        }
-      });
+      auto timer = std::make_unique<Timer>(this, std::move(fn));
+      Timer* t = timer.get();
+      timers_.insert({t, std::move(timer)});
+      t->alarm.Set(&cq_, WallDeadline(Clock::now() + delay), t);
     });
   }
 
@@ -436,8 +314,7 @@ class EtcdClient::Impl {
       if (shut_down_) return;
       shut_down_ = true;
     }
-    asio::post(ioc_, [this] { CloseAll(); });
-    work_.reset();
+    Post([this] { CloseAll(); });
     if (thread_.joinable()) thread_.join();
   }
 
@@ -445,22 +322,247 @@ class EtcdClient::Impl {
   const std::string& endpoint_list() const { return endpoint_list_; }
 
  private:
-  struct Waiter {
-    explicit Waiter(asio::io_context& ioc) : timer(ioc) {}
-    asio::steady_timer timer;
-    bool queued = true;
+  // One call from Attempt to done: waits for a member's connection, sends,
+  // and retries on the next member as the failure and the call's kind allow.
+  // Frees itself once done has run.
+  template <typename Request, typename Response>
+  class UnaryCall final : public Tag {
+   public:
+    UnaryCall(Impl* impl, const char* method, Starter<Request, Response> starter, Request request,
+              CallKind kind, EtcdCallback<Response> done)
+        : impl_(impl),
+          method_(method),
+          starter_(starter),
+          request_(std::move(request)),
+          kind_(kind),
+          done_(std::move(done)),
+          deadline_(Clock::now() + impl->options_.request_timeout) {}
+
+    // Any thread at first; the I/O thread afterwards.
+    void Attempt() {
+      for (;;) {
+        if (impl_->closing_.load()) return Finish(Unavailable("etcd store is shutting down"));
+        if (Clock::now() >= deadline_) return Finish(impl_->GiveUp(method_, last_));
+        if (tries_ > 0 && tries_ % impl_->endpoints_.size() == 0 && !paused_) {
+          paused_ = true;
+          phase_ = Phase::kPause;
+          alarm_.emplace();  // an alarm is set once
+          alarm_->Set(&impl_->cq_, WallDeadline(std::min(Clock::now() + kRetryPause, deadline_)),
+                      this);
+          return;
+        }
+        paused_ = false;
+        endpoint_ = impl_->preferred_.load();
+        Endpoint& ep = impl_->endpoints_[endpoint_];
+        const grpc_connectivity_state state = ep.channel->GetState(/*try_to_connect=*/true);
+        if (state == GRPC_CHANNEL_IDLE || state == GRPC_CHANNEL_CONNECTING) {
+          // Wait for the connection here rather than in gRPC's queue, so that
+          // a member that does not answer at all costs one kConnectWait, not
+          // the whole request timeout.
+          phase_ = Phase::kConnect;
+          ep.channel->NotifyOnStateChange(
+              state, WallDeadline(std::min(Clock::now() + kConnectWait, deadline_)), &impl_->cq_,
+              this);
+          return;
+        }
+        // Ready, or failing to connect: gRPC then fails the call at once
+        // without sending it ("failed to connect to all addresses", with the
+        // reason), which Interpret reads as safe to retry anywhere.
+        return Send(ep);
+      }
+    }
+
+    void Proceed(bool ok) override {
+      switch (phase_) {
+        case Phase::kPause:
+          return Attempt();
+        case Phase::kConnect:
+          // ok: the state changed, so look again; otherwise the wait timed out.
+          if (!ok) NotConnected();
+          return Attempt();
+        case Phase::kCall:
+          return Answered();
+      }
+    }
+
+   private:
+    enum class Phase { kPause, kConnect, kCall };
+
+    void NotConnected() {
+      last_ = Unavailable("etcd " + impl_->endpoints_[endpoint_].url + ": not connected within " +
+                          std::to_string(kConnectWait.count()) + " ms");
+      impl_->Demote(endpoint_);
+      ++tries_;
+    }
+
+    void Send(Endpoint& ep) {
+      phase_ = Phase::kCall;
+      context_ = std::make_unique<grpc::ClientContext>();
+      context_->set_deadline(WallDeadline(deadline_));
+      // A member without a leader then refuses at once instead of holding the
+      // call until its own timeout, so that we move to a member that has one.
+      context_->AddMetadata("hasleader", "true");
+      response_.Clear();
+      reader_ = (ep.kv.get()->*starter_)(context_.get(), request_, &impl_->cq_);
+      reader_->StartCall();
+      reader_->Finish(&response_, &status_, this);
+    }
+
+    void Answered() {
+      if (status_.ok()) return Finish(std::move(response_));
+      const Endpoint& ep = impl_->endpoints_[endpoint_];
+      Failure failure = Interpret(ep, status_);
+      if (failure.verdict == Verdict::kDone) return Finish(std::move(failure.status));
+      if (failure.verdict == Verdict::kRetryIfRead && kind_ == CallKind::kWrite) {
+        return Finish(impl_->AmbiguousWrite(method_, failure.status));
+      }
+      last_ = std::move(failure.status);
+      impl_->Demote(endpoint_);
+      ++tries_;
+      Attempt();
+    }
+
+    void Finish(StatusOr<Response> result) {
+      EtcdCallback<Response> done = std::move(done_);
+      Impl* impl = impl_;
+      delete this;
+      auto run = [&] { done(std::move(result)); };
+      RunGuarded(run, "call callback");
+      impl->CallEnded();
+    }
+
+    Impl* const impl_;
+    const char* const method_;
+    const Starter<Request, Response> starter_;
+    const Request request_;
+    const CallKind kind_;
+    EtcdCallback<Response> done_;
+    const Clock::time_point deadline_;
+    Phase phase_ = Phase::kCall;
+    size_t tries_ = 0;
+    size_t endpoint_ = 0;
+    bool paused_ = false;
+    Status last_ = Unavailable("no attempt made");
+    std::optional<grpc::Alarm> alarm_;
+    std::unique_ptr<grpc::ClientContext> context_;
+    std::unique_ptr<grpc::ClientAsyncResponseReader<Response>> reader_;
+    Response response_;
+    grpc::Status status_;
   };
 
-  // Connections to one endpoint: idle ones, and how many exist in all.
-  struct Pool {
-    std::vector<std::unique_ptr<Connection>> idle;
-    size_t open = 0;
-    std::list<Waiter*> waiters;  // calls waiting for a connection
+  void CallEnded() {
+    {
+      std::lock_guard lock(mu_);
+      --inflight_;
+    }
+    idle_cv_.notify_all();
+  }
+
+  Status AmbiguousWrite(const char* method, const Status& cause) const {
+    return Status(cause.code() == Code::kTimeout ? Code::kTimeout : Code::kUnavailable,
+                  std::string("etcd ") + method +
+                      " failed and may or may not have been applied: " + cause.message());
+  }
+
+  Status GiveUp(const char* method, const Status& last) const {
+    std::string message = std::string("etcd ") + method + " failed on every endpoint (" +
+                          endpoint_list_ + ") within " +
+                          std::to_string(options_.request_timeout.count()) +
+                          " ms; last error: " + last.message();
+    return Status(last.code() == Code::kTimeout ? Code::kTimeout : Code::kUnavailable,
+                  std::move(message));
+  }
+
+  // Sends the next calls (and new watch streams) to the next endpoint.
+  void Demote(size_t ep) {
+    size_t expected = ep;
+    preferred_.compare_exchange_strong(expected, (ep + 1) % endpoints_.size());
+  }
+
+  // ------------------------------------------------------------ I/O thread
+
+  void Loop() {
+    void* tag = nullptr;
+    bool ok = false;
+    while (cq_.Next(&tag, &ok)) static_cast<Tag*>(tag)->Proceed(ok);
+  }
+
+  // Runs fn on the I/O thread, unless the queue has closed.
+  void Post(std::function<void()> fn) {
+    std::lock_guard lock(mu_);
+    if (cq_closed_) return;
+    ++posts_pending_;
+    auto* post = new Posted(this, std::move(fn));
+    post->alarm.Set(&cq_, std::chrono::system_clock::now(), post);
+  }
+
+  struct Posted final : Tag {
+    Posted(Impl* impl, std::function<void()> fn) : impl(impl), fn(std::move(fn)) {}
+    void Proceed(bool) override {
+      RunGuarded(fn, "posted task");
+      Impl* i = impl;
+      delete this;
+      {
+        std::lock_guard lock(i->mu_);
+        --i->posts_pending_;
+      }
+      i->MaybeCloseQueue();
+    }
+    Impl* impl;
+    std::function<void()> fn;
+    grpc::Alarm alarm;
   };
+
+  struct Timer final : Tag {
+    Timer(Impl* impl, std::function<void()> fn) : impl(impl), fn(std::move(fn)) {}
+    void Proceed(bool ok) override {
+      Impl* i = impl;
+      std::function<void()> task = std::move(fn);
+      i->timers_.erase(this);  // frees this
+      if (ok && !i->closing_.load()) RunGuarded(task, "scheduled task");
+      i->MaybeCloseQueue();
+    }
+    Impl* impl;
+    std::function<void()> fn;
+    grpc::Alarm alarm;
+  };
+
+  // Once closing, the queue shuts down when nothing can complete on it any
+  // more: no stream, no timer, no posted task.
+  void MaybeCloseQueue() {
+    if (!closing_.load() || !watches_.empty() || !timers_.empty()) return;
+    std::lock_guard lock(mu_);
+    if (posts_pending_ > 0 || cq_closed_) return;
+    cq_closed_ = true;
+    cq_.Shutdown();
+  }
+
+  void CloseAll() {
+    closing_ = true;
+    std::vector<WatchState*> watches;
+    for (auto& [id, w] : watches_) watches.push_back(w.get());
+    for (WatchState* w : watches) Stop(*w);
+    for (auto& [t, timer] : timers_) t->alarm.Cancel();
+    MaybeCloseQueue();
+  }
+
+  // ------------------------------------------------------------ watch streams
 
   enum class StreamState { kRunning, kReconnect, kCompacted };
+  enum class WatchStep { kStart, kWrite, kRead, kFinish, kPause };
+
+  struct WatchState;
+
+  struct WatchTag final : Tag {
+    WatchTag(WatchState* w, WatchStep step) : w(w), step(step) {}
+    void Proceed(bool ok) override { w->impl->OnWatchStep(*w, step, ok); }
+    WatchState* w;
+    WatchStep step;
+  };
 
   struct WatchState {
+    explicit WatchState(Impl* impl) : impl(impl) {}
+    Impl* impl;
     uint64_t id = 0;
     WatchSpec spec;
     WatchCallbacks callbacks;
@@ -469,377 +571,175 @@ class EtcdClient::Impl {
     bool stopped = false;
     bool created = false;  // the current stream was accepted by etcd
     StreamState state = StreamState::kRunning;
-    std::string partial;  // bytes of a message not yet ended by '\n'
-    Connection* conn = nullptr;
-    std::optional<asio::steady_timer> pause;
+    std::chrono::milliseconds backoff = kMinWatchBackoff;
+    // The current stream (or pause), and how many of its steps are pending.
+    int pending = 0;
+    bool write_pending = false;
+    bool read_failed = false;
+    bool finish_called = false;
+    bool finished = false;  // Finish has answered
+    bool pausing = false;
+    std::unique_ptr<grpc::ClientContext> context;
+    std::unique_ptr<grpc::ClientAsyncReaderWriter<pb::WatchRequest, pb::WatchResponse>> stream;
+    pb::WatchRequest request;
+    pb::WatchResponse response;
+    grpc::Status status;
+    std::optional<grpc::Alarm> pause;  // an alarm is set once
+    WatchTag start_tag{this, WatchStep::kStart};
+    WatchTag write_tag{this, WatchStep::kWrite};
+    WatchTag read_tag{this, WatchStep::kRead};
+    WatchTag finish_tag{this, WatchStep::kFinish};
+    WatchTag pause_tag{this, WatchStep::kPause};
   };
 
-  static void LogCoroutineFailure(std::exception_ptr e, const char* what) {
-    if (!e) return;
-    try {
-      std::rethrow_exception(e);
-    } catch (const std::exception& ex) {
-      spdlog::error("{} failed: {}", what, ex.what());
-    } catch (...) {
-      spdlog::error("{} failed", what);
+  void StartStream(WatchState& w) {
+    w.state = StreamState::kRunning;
+    w.created = false;
+    w.write_pending = w.read_failed = w.finish_called = w.finished = false;
+    Endpoint& ep = endpoints_[w.endpoint];
+    w.context = std::make_unique<grpc::ClientContext>();
+    // A member that loses its leader ends the stream, so that we move on.
+    w.context->AddMetadata("hasleader", "true");
+    pb::WatchCreateRequest* create = w.request.mutable_create_request();
+    create->set_key(w.spec.key);
+    create->set_range_end(w.spec.range_end);
+    create->set_start_revision(w.next_revision);
+    create->set_prev_kv(true);
+    create->set_progress_notify(true);
+    w.stream = ep.watch->PrepareAsyncWatch(w.context.get(), &cq_);
+    w.pending = 1;
+    w.stream->StartCall(&w.start_tag);
+  }
+
+  void OnWatchStep(WatchState& w, WatchStep step, bool ok) {
+    --w.pending;
+    switch (step) {
+      case WatchStep::kStart:
+        if (!ok) return EndStream(w);
+        if (w.stopped) w.context->TryCancel();
+        w.pending += 2;
+        w.write_pending = true;
+        w.stream->Write(w.request, &w.write_tag);
+        w.stream->Read(&w.response, &w.read_tag);
+        return;
+      case WatchStep::kWrite:
+        w.write_pending = false;
+        if (w.read_failed) return EndStream(w);
+        return MaybeStreamOver(w);
+      case WatchStep::kRead:
+        if (!ok) {
+          w.read_failed = true;
+          return EndStream(w);
+        }
+        if (!w.stopped && !closing_) OnStreamMessage(w);
+        // Read on either way: after a cancel the read fails, and then Finish
+        // collects the stream's status.
+        if (w.stopped || closing_ || w.state != StreamState::kRunning) w.context->TryCancel();
+        ++w.pending;
+        w.stream->Read(&w.response, &w.read_tag);
+        return;
+      case WatchStep::kFinish:
+        w.finished = true;
+        if (!w.stopped && !closing_ && w.state == StreamState::kRunning) {
+          spdlog::info("etcd watch stream on {} ended ({}); resuming from revision {}",
+                       endpoints_[w.endpoint].url, w.status.error_message(), w.next_revision);
+        }
+        return MaybeStreamOver(w);
+      case WatchStep::kPause:
+        w.pausing = false;
+        if (w.stopped || closing_) return Forget(w);
+        return StartStream(w);
     }
   }
 
-  awaitable<void> RunCall(std::string path, std::string body, CallKind kind, CallCallback done) {
-    std::optional<StatusOr<Json>> result;
-    try {
-      result.emplace(co_await CallWithRetries(path, std::move(body), kind));
-    } catch (const std::exception& e) {
-      result.emplace(Internal("etcd " + path + ": " + e.what()));
-    }
-    try {
-      done(std::move(*result));
-    } catch (const std::exception& e) {
-      spdlog::error("etcd store: call callback threw: {}", e.what());
-    }
-    {
-      std::lock_guard lock(mu_);
-      --inflight_;
-    }
-    idle_cv_.notify_all();
+  // The stream can deliver no more: collect its status, once no write is
+  // pending either.
+  void EndStream(WatchState& w) {
+    if (w.write_pending || w.finish_called) return;
+    w.finish_called = true;
+    ++w.pending;
+    w.stream->Finish(&w.status, &w.finish_tag);
   }
 
-  awaitable<StatusOr<Json>> CallWithRetries(const std::string& path, std::string body,
-                                            CallKind kind) {
-    const auto deadline = Clock::now() + options_.request_timeout;
-    Status last = Unavailable("no attempt made");
-    for (size_t attempt = 0; Clock::now() < deadline; ++attempt) {
-      if (attempt > 0 && attempt % endpoints_.size() == 0) co_await Pause(kRetryPause, deadline);
-      if (Clock::now() >= deadline || closing_) break;
-      const size_t ep = preferred_;
-      StatusOr<std::unique_ptr<Connection>> conn = co_await Acquire(ep, deadline);
-      if (!conn.ok()) {  // nothing was sent
-        last = conn.status();
-        Demote(ep);
-        continue;
-      }
-      Request req = MakeRequest(endpoints_[ep], path, body);
-      Parser parser;
-      parser.body_limit(kNoBodyLimit);
-      bool sent = false;
-      Connection& c = **conn;
-      c.tcp().expires_at(deadline);
-      // Not `?:`: GCC 12 miscompiles co_await inside a conditional expression.
-      beast::error_code ec;
-      if (c.tls_stream) {
-        ec = co_await WriteAndRead(*c.tls_stream, c.buffer, req, parser, &sent);
-      } else {
-        ec = co_await WriteAndRead(*c.plain_stream, c.buffer, req, parser, &sent);
-      }
-      if (ec) {
-        Release(std::move(*conn), /*reusable=*/false);
-        Status status = TransportError(endpoints_[ep], sent ? "request" : "sending request", ec);
-        if (sent && kind == CallKind::kWrite) co_return AmbiguousWrite(path, status);
-        last = std::move(status);
-        Demote(ep);
-        continue;
-      }
-      c.tcp().expires_never();
-      const bool keep_alive = parser.get().keep_alive();
-      Answer answer = Interpret(endpoints_[ep], parser.get().result_int(), parser.get().body());
-      Release(std::move(*conn), keep_alive);
-      if (answer.verdict == Verdict::kDone) co_return std::move(answer.result);
-      if (answer.verdict == Verdict::kRetryIfRead && kind == CallKind::kWrite) {
-        co_return AmbiguousWrite(path, answer.result.status());
-      }
-      last = answer.result.status();
-      Demote(ep);
-    }
-    co_return GiveUp(path, last);
+  // Once Finish answered and no step is pending, the stream is over: stop, or
+  // reconnect to the next member after a pause.
+  void MaybeStreamOver(WatchState& w) {
+    if (!w.finished || w.pending > 0) return;
+    w.stream.reset();
+    w.context.reset();
+    if (w.stopped || closing_ || w.state == StreamState::kCompacted) return Forget(w);
+    if (w.state == StreamState::kRunning) w.state = StreamState::kReconnect;
+    // A stream etcd had accepted broke (member down, lost its leader): try
+    // the next member at once; otherwise back off while every member fails.
+    w.backoff = w.created ? kMinWatchBackoff : std::min(w.backoff * 2, kMaxWatchBackoff);
+    w.endpoint = (w.endpoint + 1) % endpoints_.size();
+    w.pausing = true;
+    w.pause.emplace();
+    w.pause->Set(&cq_, WallDeadline(Clock::now() + w.backoff), &w.pause_tag);
   }
-
-  Status AmbiguousWrite(const std::string& path, const Status& cause) const {
-    return Status(
-        cause.code() == Code::kTimeout ? Code::kTimeout : Code::kUnavailable,
-        "etcd " + path + " failed and may or may not have been applied: " + cause.message());
-  }
-
-  Status GiveUp(const std::string& path, const Status& last) const {
-    std::string message = "etcd " + path + " failed on every endpoint (" + endpoint_list_ +
-                          ") within " + std::to_string(options_.request_timeout.count()) +
-                          " ms; last error: " + last.message();
-    return Status(last.code() == Code::kTimeout ? Code::kTimeout : Code::kUnavailable,
-                  std::move(message));
-  }
-
-  // Sends the next calls (and new watch streams) to the next endpoint.
-  void Demote(size_t ep) {
-    if (preferred_ == ep) preferred_ = (ep + 1) % endpoints_.size();
-  }
-
-  awaitable<void> Pause(std::chrono::milliseconds pause, Clock::time_point deadline) {
-    asio::steady_timer timer(ioc_, std::min(Clock::now() + pause, deadline));
-    beast::error_code ignored;
-    co_await timer.async_wait(Redirect(ignored));
-  }
-
-  // An idle connection to ep, or a new one if fewer than the maximum exist;
-  // otherwise waits for one to be released.
-  awaitable<StatusOr<std::unique_ptr<Connection>>> Acquire(size_t ep, Clock::time_point deadline) {
-    Pool& pool = pools_[ep];
-    for (;;) {
-      if (closing_) co_return Unavailable("etcd store is shutting down");
-      while (!pool.idle.empty()) {
-        std::unique_ptr<Connection> c = std::move(pool.idle.back());
-        pool.idle.pop_back();
-        if (c->LooksAlive()) co_return std::move(c);
-        c->Close();
-        --pool.open;
-      }
-      if (pool.open < options_.max_connections_per_endpoint) break;
-      Waiter waiter(ioc_);
-      waiter.timer.expires_at(deadline);
-      auto it = pool.waiters.insert(pool.waiters.end(), &waiter);
-      beast::error_code ignored;
-      co_await waiter.timer.async_wait(Redirect(ignored));
-      if (waiter.queued) pool.waiters.erase(it);
-      if (Clock::now() >= deadline) {
-        co_return Status(Code::kTimeout, "etcd " + endpoints_[ep].url +
-                                             ": no free connection within the request timeout");
-      }
-    }
-    ++pool.open;
-    auto c = std::make_unique<Connection>(ioc_, tls_.get(), ep);
-    Status connected = co_await Connect(*c, deadline);
-    if (!connected.ok()) {
-      --pool.open;
-      WakeOne(pool);
-      co_return connected;
-    }
-    co_return std::move(c);
-  }
-
-  void Release(std::unique_ptr<Connection> c, bool reusable) {
-    Pool& pool = pools_[c->endpoint];
-    if (reusable && !closing_) {
-      pool.idle.push_back(std::move(c));
-    } else {
-      c->Close();
-      --pool.open;
-    }
-    WakeOne(pool);
-  }
-
-  static void WakeOne(Pool& pool) {
-    if (pool.waiters.empty()) return;
-    Waiter* w = pool.waiters.front();
-    pool.waiters.pop_front();
-    w->queued = false;
-    w->timer.cancel();
-  }
-
-  awaitable<Status> Connect(Connection& c, Clock::time_point deadline) {
-    const Endpoint& ep = endpoints_[c.endpoint];
-    beast::error_code ec;
-    tcp::resolver resolver(ioc_);
-    auto results = co_await resolver.async_resolve(ep.host, ep.port, Redirect(ec));
-    if (ec) co_return TransportError(ep, "resolve", ec);
-    c.tcp().expires_at(deadline);
-    co_await c.tcp().async_connect(results, Redirect(ec));
-    if (ec) co_return TransportError(ep, "connect", ec);
-    c.tcp().socket().set_option(tcp::no_delay(true), ec);
-    if (c.tls_stream) {
-      // SNI is for names only; IP addresses are checked against the IP SANs.
-      if (!IsIpAddress(ep.host)) {
-        SSL_set_tlsext_host_name(c.tls_stream->native_handle(), ep.host.c_str());
-      }
-      c.tls_stream->set_verify_mode(ssl::verify_peer);
-      c.tls_stream->set_verify_callback(ssl::host_name_verification(ep.host));
-      co_await c.tls_stream->async_handshake(ssl::stream_base::client, Redirect(ec));
-      if (ec) co_return TransportError(ep, "TLS handshake", ec);
-    }
-    co_return Status::Ok();
-  }
-
-  // ------------------------------------------------------------ watches
 
   void Stop(WatchState& w) {
+    if (w.stopped) return;
     w.stopped = true;
-    if (w.conn != nullptr) w.conn->Close();
-    if (w.pause) w.pause->cancel();
-  }
-
-  awaitable<void> RunWatch(std::shared_ptr<WatchState> w) {
-    auto backoff = kMinWatchBackoff;
-    while (!w->stopped && !closing_) {
-      co_await StreamOnce(*w);
-      if (w->stopped || closing_) break;
-      if (w->state == StreamState::kCompacted) {
-        watches_.erase(w->id);
-        break;
-      }
-      // A stream etcd had accepted broke (member down, lost its leader): try
-      // the next member at once; otherwise back off while every member fails.
-      backoff = w->created ? kMinWatchBackoff : std::min(backoff * 2, kMaxWatchBackoff);
-      w->endpoint = (w->endpoint + 1) % endpoints_.size();
-      w->pause.emplace(ioc_, backoff);
-      beast::error_code ignored;
-      co_await w->pause->async_wait(Redirect(ignored));
-      w->pause.reset();
+    if (w.pausing) {
+      w.pause->Cancel();  // its tag then forgets the watch
+    } else if (w.context) {
+      w.context->TryCancel();
     }
   }
 
-  static Json WatchBody(const WatchState& w) {
-    Json create = {{"key", Base64Encode(w.spec.key)},
-                   {"range_end", Base64Encode(w.spec.range_end)},
-                   {"start_revision", std::to_string(w.next_revision)},
-                   {"prev_kv", true},
-                   {"progress_notify", true}};
-    return Json{{"create_request", std::move(create)}};
+  void Forget(WatchState& w) {
+    watches_.erase(w.id);  // frees w
+    MaybeCloseQueue();
   }
 
-  // One stream: connect, create the watch, deliver until it ends.
-  awaitable<void> StreamOnce(WatchState& w) {
-    w.state = StreamState::kReconnect;
-    w.created = false;
-    w.partial.clear();
-    Connection c(ioc_, tls_.get(), w.endpoint);
-    w.conn = &c;
-    struct Forget {
-      WatchState& w;
-      ~Forget() { w.conn = nullptr; }
-    } forget{w};
-    const Endpoint& ep = endpoints_[w.endpoint];
-    Status connected = co_await Connect(c, Clock::now() + options_.request_timeout);
-    if (!connected.ok() || w.stopped) {
-      spdlog::debug("etcd watch: {}", connected.message());
-      co_return;
-    }
-    SetKeepAlive(c.tcp().socket());
-    Request req = MakeRequest(ep, "/v3/watch", WatchBody(w).dump());
-    Parser parser;
-    parser.body_limit(kNoBodyLimit);
-    c.tcp().expires_after(options_.request_timeout);
-    beast::error_code ec;
-    if (c.tls_stream) {
-      ec = co_await WriteAndReadHeader(*c.tls_stream, c.buffer, req, parser);
-    } else {
-      ec = co_await WriteAndReadHeader(*c.plain_stream, c.buffer, req, parser);
-    }
-    if (ec || w.stopped) co_return;
-    if (parser.get().result() != http::status::ok) {
-      if (c.tls_stream) {
-        ec = co_await ReadRest(*c.tls_stream, c.buffer, parser);
-      } else {
-        ec = co_await ReadRest(*c.plain_stream, c.buffer, parser);
-      }
-      spdlog::warn("etcd watch on {}: HTTP {}: {}", ep.url, parser.get().result_int(),
-                   parser.get().body().substr(0, 200));
-      co_return;
-    }
-    // The stream has no deadline: it is quiet while nothing changes.
-    c.tcp().expires_never();
-    auto on_chunk = [&w, this](std::uint64_t, beast::string_view bytes, beast::error_code&) {
-      OnStreamBytes(w, std::string_view(bytes.data(), bytes.size()));
-      return bytes.size();
-    };
-    parser.on_chunk_body(on_chunk);
-    w.state = StreamState::kRunning;
-    while (!parser.is_done() && w.state == StreamState::kRunning && !w.stopped) {
-      if (c.tls_stream) {
-        ec = co_await ReadSome(*c.tls_stream, c.buffer, parser);
-      } else {
-        ec = co_await ReadSome(*c.plain_stream, c.buffer, parser);
-      }
-      if (ec) break;
-    }
-    if (w.state == StreamState::kRunning) w.state = StreamState::kReconnect;
-    if (!w.stopped && !closing_) {
-      spdlog::info("etcd watch stream on {} ended ({}); resuming from revision {}", ep.url,
-                   ec ? ec.message() : "closed", w.next_revision);
-    }
-    c.Close();
-  }
-
-  void OnStreamBytes(WatchState& w, std::string_view bytes) {
-    w.partial.append(bytes);
-    size_t start = 0;
-    for (size_t end; (end = w.partial.find('\n', start)) != std::string::npos; start = end + 1) {
-      if (w.stopped || w.state != StreamState::kRunning) break;
-      if (end > start) OnStreamMessage(w, std::string_view(w.partial).substr(start, end - start));
-    }
-    w.partial.erase(0, start);
-  }
-
-  void OnStreamMessage(WatchState& w, std::string_view line) {
-    try {
-      Json j = Json::parse(line);
-      if (auto err = j.find("error"); err != j.end()) {
-        spdlog::info("etcd watch stream error: {}", err->dump());
-        w.state = StreamState::kReconnect;
+  void OnStreamMessage(WatchState& w) {
+    const pb::WatchResponse& r = w.response;
+    if (r.canceled()) {
+      if (r.compact_revision() > 0) {
+        w.state = StreamState::kCompacted;
+        if (w.callbacks.on_compacted) w.callbacks.on_compacted(r.compact_revision());
         return;
       }
-      const Json& result = j.at("result");
-      if (result.value("canceled", false)) {
-        const int64_t compacted = JsonInt(result, "compact_revision");
-        if (compacted > 0) {
-          w.state = StreamState::kCompacted;
-          if (w.callbacks.on_compacted) w.callbacks.on_compacted(compacted);
-          return;
-        }
-        spdlog::info("etcd watch canceled: {}", result.value("cancel_reason", ""));
-        w.state = StreamState::kReconnect;
-        return;
-      }
-      const bool created = result.value("created", false);
-      if (created) {
-        w.created = true;
-        streams_created_.fetch_add(1);
-        if (w.callbacks.on_created) w.callbacks.on_created();
-      }
-      std::vector<Event> events = EventsFromJson(result);
-      if (!events.empty()) {
-        w.next_revision = events.back().revision() + 1;
-        w.callbacks.on_events(std::move(events));
-      } else if (!created) {
-        // A progress notification: every event up to this revision was sent.
-        const int64_t revision = JsonInt(result.at("header"), "revision");
-        if (revision >= w.next_revision) w.next_revision = revision + 1;
-      }
-    } catch (const std::exception& e) {
-      spdlog::error("etcd watch: bad message ({}): {}", e.what(), line.substr(0, 200));
+      spdlog::info("etcd watch canceled: {}", r.cancel_reason());
       w.state = StreamState::kReconnect;
+      return;
     }
-  }
-
-  void CloseAll() {
-    closing_ = true;
-    for (auto& [id, w] : watches_) Stop(*w);
-    watches_.clear();
-    for (asio::steady_timer* t : timers_) t->cancel();
-    for (Pool& pool : pools_) {
-      for (auto& c : pool.idle) c->Close();
-      pool.open -= pool.idle.size();
-      pool.idle.clear();
-      while (!pool.waiters.empty()) WakeOne(pool);
+    if (r.created()) {
+      w.created = true;
+      streams_created_.fetch_add(1);
+      if (w.callbacks.on_created) w.callbacks.on_created();
+    }
+    std::vector<Event> events = StoreEvents(r);
+    if (!events.empty()) {
+      w.next_revision = events.back().revision() + 1;
+      w.callbacks.on_events(std::move(events));
+    } else if (!r.created()) {
+      // A progress notification: every event up to this revision was sent.
+      const int64_t revision = r.header().revision();
+      if (revision >= w.next_revision) w.next_revision = revision + 1;
     }
   }
 
   const EtcdClientOptions options_;
-  const std::vector<Endpoint> endpoints_;
+  std::vector<Endpoint> endpoints_;  // channels and stubs: any thread
   std::string endpoint_list_;
-  std::unique_ptr<ssl::context> tls_;
-  asio::io_context ioc_;
-  asio::executor_work_guard<asio::io_context::executor_type> work_;
+  grpc::CompletionQueue cq_;
+  std::atomic<size_t> preferred_{0};
+  std::atomic<bool> closing_{false};  // written on the I/O thread only
 
-  // Calls in flight and the refusal of new ones; any thread.
+  // Calls in flight, the refusal of new ones, posted tasks; any thread.
   std::mutex mu_;
   std::condition_variable idle_cv_;
   int inflight_ = 0;        // guarded by mu_
   bool stopping_ = false;   // guarded by mu_
   bool shut_down_ = false;  // guarded by mu_
+  int posts_pending_ = 0;   // guarded by mu_
+  bool cq_closed_ = false;  // guarded by mu_
 
   // I/O thread only.
-  bool closing_ = false;
-  std::vector<Pool> pools_;
-  size_t preferred_ = 0;
-  std::map<uint64_t, std::shared_ptr<WatchState>> watches_;
-  std::set<asio::steady_timer*> timers_;
+  std::map<uint64_t, std::unique_ptr<WatchState>> watches_;
+  std::map<Timer*, std::unique_ptr<Timer>> timers_;
 
   std::atomic<uint64_t> next_watch_id_{1};
   std::atomic<int64_t> streams_created_{0};
@@ -850,7 +750,6 @@ class EtcdClient::Impl {
 StatusOr<std::unique_ptr<EtcdClient>> EtcdClient::Create(const EtcdClientOptions& options) {
   if (options.endpoints.empty()) return BadRequest("etcd: no endpoints");
   if (options.request_timeout.count() <= 0) return BadRequest("etcd: request_timeout <= 0");
-  if (options.max_connections_per_endpoint == 0) return BadRequest("etcd: no connections allowed");
   std::vector<Endpoint> endpoints;
   bool any_tls = false;
   for (const std::string& url : options.endpoints) {
@@ -861,33 +760,56 @@ StatusOr<std::unique_ptr<EtcdClient>> EtcdClient::Create(const EtcdClientOptions
   for (const Endpoint& ep : endpoints) {
     if (ep.tls != any_tls) return BadRequest("etcd: endpoints mix http:// and https://");
   }
-  std::unique_ptr<ssl::context> tls;
+  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
   if (any_tls) {
-    try {
-      tls = std::make_unique<ssl::context>(ssl::context::tls_client);
-      if (options.ca_file.empty()) {
-        tls->set_default_verify_paths();
-      } else {
-        tls->load_verify_file(options.ca_file);
-      }
-      if (!options.cert_file.empty()) tls->use_certificate_chain_file(options.cert_file);
-      if (!options.key_file.empty()) tls->use_private_key_file(options.key_file, ssl::context::pem);
-    } catch (const std::exception& e) {
-      return BadRequest(std::string("etcd: client TLS setup: ") + e.what());
+    grpc::SslCredentialsOptions tls;
+    if (!options.ca_file.empty()) {
+      ASSIGN_OR_RETURN(tls.pem_root_certs, ReadFile(options.ca_file, "CA file"));
     }
+    if (!options.cert_file.empty()) {
+      ASSIGN_OR_RETURN(tls.pem_cert_chain, ReadFile(options.cert_file, "certificate file"));
+    }
+    if (!options.key_file.empty()) {
+      ASSIGN_OR_RETURN(tls.pem_private_key, ReadFile(options.key_file, "key file"));
+    }
+    if (tls.pem_cert_chain.empty() != tls.pem_private_key.empty()) {
+      return BadRequest(
+          "etcd: client TLS setup: a certificate needs its key and a key its "
+          "certificate");
+    }
+    credentials = grpc::SslCredentials(tls);
   }
-  auto impl = std::make_unique<Impl>(options, std::move(endpoints), std::move(tls));
+  const grpc::ChannelArguments args = ChannelArgs();
+  for (Endpoint& ep : endpoints) {
+    ep.channel = grpc::CreateCustomChannel(ep.target, credentials, args);
+    ep.kv = pb::KV::NewStub(ep.channel);
+    ep.watch = pb::Watch::NewStub(ep.channel);
+  }
+  auto impl = std::make_unique<Impl>(options, std::move(endpoints));
   return std::unique_ptr<EtcdClient>(new EtcdClient(std::move(impl)));
 }
 
 EtcdClient::EtcdClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 EtcdClient::~EtcdClient() = default;
 
-void EtcdClient::Call(std::string path, Json body, CallKind kind, CallCallback done) {
-  impl_->Call(std::move(path), std::move(body), kind, std::move(done));
+void EtcdClient::Range(pb::RangeRequest request, EtcdCallback<pb::RangeResponse> done) {
+  impl_->Call("range", &pb::KV::Stub::PrepareAsyncRange, std::move(request), CallKind::kRead,
+              std::move(done));
 }
-StatusOr<Json> EtcdClient::CallSync(std::string path, Json body, CallKind kind) {
-  return impl_->CallSync(std::move(path), std::move(body), kind);
+void EtcdClient::Txn(pb::TxnRequest request, CallKind kind, EtcdCallback<pb::TxnResponse> done) {
+  impl_->Call("txn", &pb::KV::Stub::PrepareAsyncTxn, std::move(request), kind, std::move(done));
+}
+void EtcdClient::Compact(pb::CompactionRequest request, EtcdCallback<pb::CompactionResponse> done) {
+  impl_->Call("compaction", &pb::KV::Stub::PrepareAsyncCompact, std::move(request),
+              CallKind::kWrite, std::move(done));
+}
+StatusOr<pb::RangeResponse> EtcdClient::RangeSync(pb::RangeRequest request) {
+  return impl_->CallSync("range", &pb::KV::Stub::PrepareAsyncRange, std::move(request),
+                         CallKind::kRead);
+}
+StatusOr<pb::CompactionResponse> EtcdClient::CompactSync(pb::CompactionRequest request) {
+  return impl_->CallSync("compaction", &pb::KV::Stub::PrepareAsyncCompact, std::move(request),
+                         CallKind::kWrite);
 }
 uint64_t EtcdClient::StartWatch(WatchSpec spec, WatchCallbacks callbacks) {
   return impl_->StartWatch(std::move(spec), std::move(callbacks));

@@ -1,35 +1,32 @@
-// A client for etcd v3's JSON gateway, the transport of the etcd store
-// (store/etcd.h explains why the gateway). Not part of the store's contract.
+// A client for etcd v3's gRPC API, the transport of the etcd store
+// (store/etcd.h explains why gRPC). Not part of the store's contract.
 //
-// Unary calls go over a pool of HTTP/1.1 keep-alive connections per endpoint
-// (grown on demand up to max_connections_per_endpoint, so concurrent writes
-// are not serialized on one connection). Watches are long-lived streams, one
-// connection each, that reconnect by themselves.
+// One gRPC channel (one HTTP/2 connection) per endpoint carries every call
+// and every watch stream to that member. Calls go to a preferred endpoint and
+// move on to the next when it fails them.
 //
-// Threads: one I/O thread of its own runs every connection, timer and
-// callback this class invokes. CallSync must not be called on that thread.
+// Threads: one thread of its own drives the completion queue and runs every
+// callback this class invokes (the "I/O thread"). The *Sync calls must not be
+// made on that thread.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "base/status.h"
+#include "store/internal/etcd_rpc.pb.h"
 #include "store/store.h"
 
 namespace kennel::store::internal {
-
-using Json = nlohmann::json;
 
 struct EtcdClientOptions {
   std::vector<std::string> endpoints;  // http:// or https:// URLs, no path
   std::string ca_file, cert_file, key_file;
   std::chrono::milliseconds request_timeout{5000};
-  size_t max_connections_per_endpoint = 64;
 };
 
 // How a failed call may be retried on another endpoint.
@@ -38,10 +35,11 @@ enum class CallKind {
   kWrite,  // only when the request certainly did not reach etcd
 };
 
-using CallCallback = std::function<void(StatusOr<Json>)>;
+template <typename Response>
+using EtcdCallback = std::function<void(StatusOr<Response>)>;
 
 struct WatchSpec {
-  std::string key;        // etcd key bytes (not base64)
+  std::string key;        // etcd key bytes
   std::string range_end;  // etcd range end bytes; "\0" = every key from `key` on
   int64_t start_revision = 0;
 };
@@ -62,12 +60,21 @@ class EtcdClient {
   static StatusOr<std::unique_ptr<EtcdClient>> Create(const EtcdClientOptions& options);
   ~EtcdClient();  // Shutdown(), then frees everything
 
-  // Runs one POST of `body` to `path` (e.g. "/v3/kv/range") and calls done, on
-  // the I/O thread, with the parsed response or the mapped error. After
-  // Shutdown began, done runs at once on the calling thread with kUnavailable.
-  void Call(std::string path, Json body, CallKind kind, CallCallback done);
-  // Blocking Call, for threads other than the I/O thread.
-  StatusOr<Json> CallSync(std::string path, Json body, CallKind kind);
+  // Each runs one call, retried on other endpoints as `kind` allows within the
+  // request timeout, and calls done on the I/O thread with the answer or the
+  // mapped error (kGone for a compacted revision, kUnavailable or kTimeout
+  // when etcd cannot answer; for a write whose outcome is unknown, the message
+  // says so). After Shutdown began, done runs at once on the calling thread
+  // with kUnavailable.
+  void Range(etcdserverpb::RangeRequest request, EtcdCallback<etcdserverpb::RangeResponse> done);
+  void Txn(etcdserverpb::TxnRequest request, CallKind kind,
+           EtcdCallback<etcdserverpb::TxnResponse> done);
+  void Compact(etcdserverpb::CompactionRequest request,
+               EtcdCallback<etcdserverpb::CompactionResponse> done);
+
+  // Blocking forms, for threads other than the I/O thread.
+  StatusOr<etcdserverpb::RangeResponse> RangeSync(etcdserverpb::RangeRequest request);
+  StatusOr<etcdserverpb::CompactionResponse> CompactSync(etcdserverpb::CompactionRequest request);
 
   // Starts a watch stream; returns its id. Callbacks run on the I/O thread.
   uint64_t StartWatch(WatchSpec spec, WatchCallbacks callbacks);
@@ -98,9 +105,5 @@ class EtcdClient {
 // The smallest key greater than every key that starts with prefix ("\0" if
 // there is none, which etcd reads as "to the end").
 std::string PrefixEnd(const std::string& prefix);
-// An int64 field as etcd's JSON gateway writes it: a string, absent when 0.
-int64_t JsonInt(const Json& object, const char* field);
-// A bytes field (base64), absent when empty. Throws on bad base64, like json.
-std::string JsonBytes(const Json& object, const char* field);
 
 }  // namespace kennel::store::internal
