@@ -17,9 +17,8 @@ StatusOr<KeyValue> WaitFor(Start start) {
 }  // namespace
 
 StatusOr<KeyValue> CreateSync(Store& store, std::string key, std::string value) {
-  return WaitFor([&](WriteCallback done) {
-    store.Create(std::move(key), std::move(value), std::move(done));
-  });
+  return WaitFor(
+      [&](WriteCallback done) { store.Create(std::move(key), std::move(value), std::move(done)); });
 }
 
 StatusOr<KeyValue> UpdateSync(Store& store, std::string key, std::string value,
