@@ -23,6 +23,7 @@ namespace pb = etcdserverpb;
 using internal::CallKind;
 using internal::EtcdClient;
 using internal::PrefixEnd;
+using internal::RunGuarded;
 
 // Under the key prefix; hidden from Get, Range and Watch.
 constexpr std::string_view kCompactKey = "/compact_rev_key";
@@ -33,17 +34,6 @@ bool HasPrefix(std::string_view s, std::string_view prefix) {
 
 // etcd refuses an empty key; no stored key is empty, so "\0" starts at the same place.
 std::string NonEmptyKey(std::string key) { return key.empty() ? std::string(1, '\0') : key; }
-
-template <typename F>
-void RunGuarded(F& f, const char* what) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    spdlog::error("etcd store: {} threw: {}", what, e.what());
-  } catch (...) {
-    spdlog::error("etcd store: {} threw a non-exception", what);
-  }
-}
 
 struct Watcher {
   Watcher(std::string p, int64_t after, WatchCallback cb)

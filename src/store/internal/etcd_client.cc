@@ -193,17 +193,6 @@ std::vector<Event> StoreEvents(const pb::WatchResponse& response) {
   return events;
 }
 
-template <typename F>
-void RunGuarded(F& f, const char* what) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    spdlog::error("etcd client: {} threw: {}", what, e.what());
-  } catch (...) {
-    spdlog::error("etcd client: {} threw a non-exception", what);
-  }
-}
-
 }  // namespace
 
 std::string PrefixEnd(const std::string& prefix) {

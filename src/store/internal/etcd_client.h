@@ -10,6 +10,8 @@
 // made on that thread.
 #pragma once
 
+#include <spdlog/spdlog.h>
+
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -101,6 +103,19 @@ class EtcdClient {
   explicit EtcdClient(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
+
+// Runs f, logging what it throws instead of letting an exception out into
+// the completion-queue or dispatch thread that called it.
+template <typename F>
+void RunGuarded(F& f, const char* what) {
+  try {
+    f();
+  } catch (const std::exception& e) {
+    spdlog::error("etcd store: {} threw: {}", what, e.what());
+  } catch (...) {
+    spdlog::error("etcd store: {} threw a non-exception", what);
+  }
+}
 
 // The smallest key greater than every key that starts with prefix ("\0" if
 // there is none, which etcd reads as "to the end").
