@@ -19,9 +19,13 @@
 #include <vector>
 
 #include "store/internal/embedded_internal.h"
+#include "store/internal/watchers.h"
 
 namespace kennel::store {
 namespace {
+
+using internal::HasPrefix;
+using internal::Watcher;
 
 // A bound on one transaction: a backlog of a million queued writes should not
 // become one giant transaction that holds the publish lock for seconds.
@@ -77,10 +81,6 @@ std::string ColumnBlob(sqlite3_stmt* s, int index) {
   return p == nullptr ? std::string() : std::string(static_cast<const char*>(p), n);
 }
 
-bool HasPrefix(std::string_view s, std::string_view prefix) {
-  return s.size() >= prefix.size() && s.compare(0, prefix.size(), prefix) == 0;
-}
-
 struct Entry {
   std::string value;
   int64_t create_revision = 0;
@@ -124,43 +124,11 @@ void RunWriteCallback(PendingWrite& w) {
   }
 }
 
-struct Watcher {
-  Watcher(std::string p, int64_t after, WatchCallback cb)
-      : prefix(std::move(p)), after_revision(after), callback(std::move(cb)) {}
-
-  const std::string prefix;
-  const int64_t after_revision;
-  // Set once under mu; read without it by the publisher to prune dead watchers.
-  std::atomic<bool> cancelled{false};
-
-  std::mutex mu;
-  std::condition_variable idle;  // signalled when running_on is cleared
-  WatchCallback callback;        // guarded by mu except while running_on is set
-  std::vector<Event> pending;    // guarded by mu
-  bool scheduled = false;        // guarded by mu: queued for the dispatch thread
-  std::thread::id running_on;    // guarded by mu: thread inside callback, if any
-};
-
 class EmbeddedWatchHandle final : public WatchHandle {
  public:
   explicit EmbeddedWatchHandle(std::shared_ptr<Watcher> watcher) : w_(std::move(watcher)) {}
 
-  ~EmbeddedWatchHandle() override {
-    WatchCallback dead;
-    {
-      std::unique_lock lock(w_->mu);
-      w_->cancelled.store(true, std::memory_order_release);
-      w_->pending.clear();
-      // From inside its own callback the running callback is our caller: waiting
-      // would deadlock, and `cancelled` already keeps it from ever running again.
-      auto self = std::this_thread::get_id();
-      w_->idle.wait(lock,
-                    [&] { return w_->running_on == std::thread::id() || w_->running_on == self; });
-      // Drop the callback's captures now rather than at the next write, unless
-      // it is executing (then the dispatch thread drops it when it returns).
-      if (w_->running_on == std::thread::id()) dead = std::move(w_->callback);
-    }
-  }
+  ~EmbeddedWatchHandle() override { internal::Cancel(*w_); }
 
  private:
   std::shared_ptr<Watcher> w_;
@@ -593,21 +561,7 @@ class EmbeddedStore final : public Store {
       }
       revision_.store(last_revision, std::memory_order_release);
 
-      std::erase_if(watchers_, [](const std::shared_ptr<Watcher>& w) {
-        return w->cancelled.load(std::memory_order_acquire);
-      });
-      for (const std::shared_ptr<Watcher>& w : watchers_) {
-        std::unique_lock wlock(w->mu, std::defer_lock);
-        for (const Event& ev : events) {
-          if (ev.revision() <= w->after_revision || !HasPrefix(ev.kv.key, w->prefix)) continue;
-          if (!wlock.owns_lock()) wlock.lock();
-          w->pending.push_back(ev);
-        }
-        if (wlock.owns_lock() && !w->scheduled && !w->pending.empty()) {
-          w->scheduled = true;
-          to_deliver.push_back(w);
-        }
-      }
+      internal::FanOut(watchers_, events, to_deliver);
 
       for (Event& ev : events) history_.push_back(std::move(ev));
       while (static_cast<int64_t>(history_.size()) > options_.history_events) {
@@ -629,39 +583,13 @@ class EmbeddedStore final : public Store {
         ready.swap(ready_);
         acks.swap(acks_);
       }
-      for (const std::shared_ptr<Watcher>& w : ready) Deliver(*w);
+      for (const std::shared_ptr<Watcher>& w : ready) internal::Deliver(*w);
       for (std::vector<PendingWrite>& batch : acks) {
         for (PendingWrite& w : batch) RunWriteCallback(w);
       }
       ready.clear();
       acks.clear();
     }
-  }
-
-  static void Deliver(Watcher& w) {
-    std::vector<Event> events;
-    {
-      std::lock_guard lock(w.mu);
-      w.scheduled = false;
-      if (w.cancelled.load(std::memory_order_relaxed) || w.pending.empty()) return;
-      events.swap(w.pending);
-      w.running_on = std::this_thread::get_id();
-    }
-    try {
-      w.callback(events);
-    } catch (const std::exception& e) {
-      spdlog::error("store: watch callback threw: {}", e.what());
-    } catch (...) {
-      spdlog::error("store: watch callback threw a non-exception");
-    }
-    WatchCallback dead;
-    {
-      std::lock_guard lock(w.mu);
-      w.running_on = std::thread::id();
-      // The handle was destroyed from inside this callback and left it to us.
-      if (w.cancelled.load(std::memory_order_relaxed)) dead = std::move(w.callback);
-    }
-    w.idle.notify_all();
   }
 
   const EmbeddedOptions options_;

@@ -15,6 +15,7 @@
 
 #include "store/internal/etcd_client.h"
 #include "store/internal/etcd_internal.h"
+#include "store/internal/watchers.h"
 
 namespace kennel::store {
 namespace {
@@ -22,36 +23,16 @@ namespace {
 namespace pb = etcdserverpb;
 using internal::CallKind;
 using internal::EtcdClient;
+using internal::HasPrefix;
 using internal::PrefixEnd;
 using internal::RunGuarded;
+using internal::Watcher;
 
 // Under the key prefix; hidden from Get, Range and Watch.
 constexpr std::string_view kCompactKey = "/compact_rev_key";
 
-bool HasPrefix(std::string_view s, std::string_view prefix) {
-  return s.size() >= prefix.size() && s.compare(0, prefix.size(), prefix) == 0;
-}
-
 // etcd refuses an empty key; no stored key is empty, so "\0" starts at the same place.
 std::string NonEmptyKey(std::string key) { return key.empty() ? std::string(1, '\0') : key; }
-
-struct Watcher {
-  Watcher(std::string p, int64_t after, WatchCallback cb)
-      : prefix(std::move(p)), after_revision(after), callback(std::move(cb)) {}
-
-  const std::string prefix;
-  const int64_t after_revision;
-  uint64_t stream_id = 0;  // its own etcd stream, if any; set before the handle exists
-  // Set once under mu; read without it by the fan-out to prune dead watchers.
-  std::atomic<bool> cancelled{false};
-
-  std::mutex mu;
-  std::condition_variable idle;  // signalled when running_on is cleared
-  WatchCallback callback;        // guarded by mu except while running_on is set
-  std::vector<Event> pending;    // guarded by mu
-  bool scheduled = false;        // guarded by mu: queued for the dispatch thread
-  std::thread::id running_on;    // guarded by mu: thread inside callback, if any
-};
 
 // Lets watch handles, which may outlive the store, stop their etcd stream
 // while the store still has a client.
@@ -67,25 +48,20 @@ struct StreamStopper {
 
 class EtcdWatchHandle final : public WatchHandle {
  public:
-  EtcdWatchHandle(std::shared_ptr<Watcher> watcher, std::shared_ptr<StreamStopper> stopper)
-      : w_(std::move(watcher)), stopper_(std::move(stopper)) {}
+  // stream_id: the watch's own etcd stream, or 0 when it is served from the
+  // shared one.
+  EtcdWatchHandle(std::shared_ptr<Watcher> watcher, uint64_t stream_id,
+                  std::shared_ptr<StreamStopper> stopper)
+      : w_(std::move(watcher)), stream_id_(stream_id), stopper_(std::move(stopper)) {}
 
   ~EtcdWatchHandle() override {
-    if (w_->stream_id != 0) stopper_->Stop(w_->stream_id);
-    WatchCallback dead;
-    std::unique_lock lock(w_->mu);
-    w_->cancelled.store(true, std::memory_order_release);
-    w_->pending.clear();
-    // From inside its own callback the running callback is our caller: waiting
-    // would deadlock, and `cancelled` already keeps it from ever running again.
-    auto self = std::this_thread::get_id();
-    w_->idle.wait(lock,
-                  [&] { return w_->running_on == std::thread::id() || w_->running_on == self; });
-    if (w_->running_on == std::thread::id()) dead = std::move(w_->callback);
+    if (stream_id_ != 0) stopper_->Stop(stream_id_);
+    internal::Cancel(*w_);
   }
 
  private:
   std::shared_ptr<Watcher> w_;
+  const uint64_t stream_id_;
   std::shared_ptr<StreamStopper> stopper_;
 };
 
@@ -191,7 +167,7 @@ class EtcdStore final : public Store {
     ASSIGN_OR_RETURN(pb::RangeResponse r, client_->RangeSync(KeyRequest(EtcdKey(key), false)));
     NoteRevision(r.header().revision());
     if (r.kvs_size() == 0) return NotFound("key not found");
-    return StoreKv(r.kvs(0));
+    return StoreKv(std::move(*r.mutable_kvs(0)));
   }
 
   StatusOr<RangeResponse> Range(const RangeRequest& request) override {
@@ -419,7 +395,7 @@ class EtcdStore final : public Store {
     }
     if (!probe.ok()) return probe.status();
     const std::string key = EtcdKey(watcher->prefix);
-    watcher->stream_id = client_->StartWatch(
+    const uint64_t stream_id = client_->StartWatch(
         {NonEmptyKey(key), PrefixEnd(key), from},
         {[this, watcher](std::vector<Event> events) { OnOwnStreamEvents(watcher, events); },
          [watcher](int64_t compacted) {
@@ -431,11 +407,12 @@ class EtcdStore final : public Store {
          },
          nullptr});
     own_stream_watches_.fetch_add(1);
-    return MakeHandle(std::move(watcher));
+    return MakeHandle(std::move(watcher), stream_id);
   }
 
-  std::unique_ptr<WatchHandle> MakeHandle(std::shared_ptr<Watcher> watcher) {
-    return std::make_unique<EtcdWatchHandle>(std::move(watcher), stopper_);
+  std::unique_ptr<WatchHandle> MakeHandle(std::shared_ptr<Watcher> watcher,
+                                          uint64_t stream_id = 0) {
+    return std::make_unique<EtcdWatchHandle>(std::move(watcher), stream_id, stopper_);
   }
 
   // Drops the hidden compaction key and strips the key prefix. Every event
@@ -460,7 +437,7 @@ class EtcdStore final : public Store {
         last_event_revision_ = std::max(last_event_revision_, ev.revision());
         if (ToStoreEvent(ev)) visible.push_back(std::move(ev));
       }
-      FanOut(visible, to_deliver);
+      internal::FanOut(watchers_, visible, to_deliver);
       for (Event& ev : visible) history_.push_back(std::move(ev));
       while (static_cast<int64_t>(history_.size()) > options_.history_events) {
         history_floor_ = history_.front().revision();
@@ -469,24 +446,6 @@ class EtcdStore final : public Store {
     }
     NoteRevision(last);
     Schedule(to_deliver);
-  }
-
-  void FanOut(const std::vector<Event>& events, std::vector<std::shared_ptr<Watcher>>& to_deliver) {
-    std::erase_if(watchers_, [](const std::shared_ptr<Watcher>& w) {
-      return w->cancelled.load(std::memory_order_acquire);
-    });
-    for (const std::shared_ptr<Watcher>& w : watchers_) {
-      std::unique_lock wlock(w->mu, std::defer_lock);
-      for (const Event& ev : events) {
-        if (ev.revision() <= w->after_revision || !HasPrefix(ev.kv.key, w->prefix)) continue;
-        if (!wlock.owns_lock()) wlock.lock();
-        w->pending.push_back(ev);
-      }
-      if (wlock.owns_lock() && !w->scheduled && !w->pending.empty()) {
-        w->scheduled = true;
-        to_deliver.push_back(w);
-      }
-    }
   }
 
   // etcd compacted past the shared stream's position while it was down (for
@@ -541,32 +500,11 @@ class EtcdStore final : public Store {
         ready.swap(ready_);
         acks.swap(acks_);
       }
-      for (const std::shared_ptr<Watcher>& w : ready) Deliver(*w);
+      for (const std::shared_ptr<Watcher>& w : ready) internal::Deliver(*w);
       for (std::function<void()>& ack : acks) RunGuarded(ack, "write callback");
       ready.clear();
       acks.clear();
     }
-  }
-
-  static void Deliver(Watcher& w) {
-    std::vector<Event> events;
-    {
-      std::lock_guard lock(w.mu);
-      w.scheduled = false;
-      if (w.cancelled.load(std::memory_order_relaxed) || w.pending.empty()) return;
-      events.swap(w.pending);
-      w.running_on = std::this_thread::get_id();
-    }
-    auto run = [&] { w.callback(events); };
-    RunGuarded(run, "watch callback");
-    WatchCallback dead;
-    {
-      std::lock_guard lock(w.mu);
-      w.running_on = std::thread::id();
-      // The handle was destroyed from inside this callback and left it to us.
-      if (w.cancelled.load(std::memory_order_relaxed)) dead = std::move(w.callback);
-    }
-    w.idle.notify_all();
   }
 
   // ------------------------------------------------------------ compaction

@@ -12,7 +12,6 @@
 #include <map>
 #include <mutex>
 #include <optional>
-#include <set>
 #include <sstream>
 #include <thread>
 #include <utility>
@@ -170,20 +169,16 @@ Failure Interpret(const Endpoint& ep, const grpc::Status& status) {
   return {Verdict::kDone, Internal(std::move(text))};
 }
 
-KeyValue StoreKv(const pb::KeyValue& kv) {
-  return KeyValue{kv.key(), kv.value(), kv.create_revision(), kv.mod_revision()};
-}
-
 // etcd's delete event carries only the key and the delete's revision; the
 // contract wants the deleted value and create_revision, which prev_kv has.
-std::vector<Event> StoreEvents(const pb::WatchResponse& response) {
+std::vector<Event> StoreEvents(pb::WatchResponse& response) {
   std::vector<Event> events;
   events.reserve(response.events_size());
-  for (const pb::Event& e : response.events()) {
+  for (pb::Event& e : *response.mutable_events()) {
     Event ev;
     ev.type = e.type() == pb::Event::DELETE ? EventType::kDelete : EventType::kPut;
-    ev.kv = StoreKv(e.kv());
-    if (e.has_prev_kv()) ev.prev_kv = StoreKv(e.prev_kv());
+    ev.kv = FromEtcd(std::move(*e.mutable_kv()));
+    if (e.has_prev_kv()) ev.prev_kv = FromEtcd(std::move(*e.mutable_prev_kv()));
     if (ev.type == EventType::kDelete && ev.prev_kv) {
       ev.kv.value = ev.prev_kv->value;
       ev.kv.create_revision = ev.prev_kv->create_revision;
@@ -194,6 +189,11 @@ std::vector<Event> StoreEvents(const pb::WatchResponse& response) {
 }
 
 }  // namespace
+
+KeyValue FromEtcd(pb::KeyValue&& kv) {
+  return KeyValue{std::move(*kv.mutable_key()), std::move(*kv.mutable_value()),
+                  kv.create_revision(), kv.mod_revision()};
+}
 
 std::string PrefixEnd(const std::string& prefix) {
   std::string end = prefix;
@@ -683,7 +683,7 @@ class EtcdClient::Impl {
   }
 
   void OnStreamMessage(WatchState& w) {
-    const pb::WatchResponse& r = w.response;
+    pb::WatchResponse& r = w.response;
     if (r.canceled()) {
       if (r.compact_revision() > 0) {
         w.state = StreamState::kCompacted;

@@ -117,6 +117,9 @@ void RunGuarded(F& f, const char* what) {
   }
 }
 
+// An etcd key-value as the store's (the key still carries etcd's key prefix).
+KeyValue FromEtcd(etcdserverpb::KeyValue&& kv);
+
 // The smallest key greater than every key that starts with prefix ("\0" if
 // there is none, which etcd reads as "to the end").
 std::string PrefixEnd(const std::string& prefix);
