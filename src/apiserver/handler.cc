@@ -44,21 +44,27 @@ using KvResult = StatusOr<store::KeyValue>;
 constexpr int kMaxUpdateAttempts = 16;
 constexpr auto kNamespaceFinalizeDelay = std::chrono::seconds(2);
 constexpr auto kNamespaceRetryInterval = std::chrono::seconds(1);
-constexpr const char* kTableContentType = "application/json;as=Table;v=v1;g=meta.k8s.io";
 // Namespaces every cluster has; deleting them is refused as Kubernetes does.
 const char* const kSystemNamespaces[] = {"default", "kube-system", "kube-public",
                                          "kube-node-lease"};
 
 // Suspends the calling coroutine until the store acknowledges one write. The
-// store calls back on its writer thread; the result is posted back to the
-// coroutine's executor so the coroutine resumes where it ran.
-template <typename Start>
-asio::awaitable<KvResult> AwaitWrite(Start start) {
+// store calls back on a thread of its own; the result is posted back to the
+// coroutine's executor so the coroutine resumes where it ran. acknowledged,
+// when given, runs first, on the store's thread, while the coroutine is still
+// suspended (so it may use the coroutine's locals): the place to put the
+// written object in the cache before the store tells watchers of the write,
+// which it does after acknowledging it. Otherwise each watcher raced the
+// coroutine's resumption and mostly lost, parsing the stored bytes again.
+template <typename Start, typename Acknowledged = void (*)(const KvResult&)>
+asio::awaitable<KvResult> AwaitWrite(
+    Start start, Acknowledged acknowledged = [](const KvResult&) {}) {
   auto shared =
       co_await asio::async_initiate<const asio::use_awaitable_t<>, void(std::shared_ptr<KvResult>)>(
-          [start = std::move(start)](auto handler) mutable {
+          [start = std::move(start), acknowledged = std::move(acknowledged)](auto handler) mutable {
             auto h = std::make_shared<decltype(handler)>(std::move(handler));
-            start([h](KvResult r) {
+            start([h, acknowledged = std::move(acknowledged)](KvResult r) mutable {
+              acknowledged(r);
               auto result = std::make_shared<KvResult>(std::move(r));
               auto ex = asio::get_associated_executor(*h);
               asio::post(ex, [h, result]() mutable { (*h)(result); });
@@ -74,8 +80,6 @@ ApiResponse JsonResponse(int code, const json& body) {
   r.body = body.dump();
   return r;
 }
-
-bool WantsTable(const std::string& accept) { return accept.find("as=Table") != std::string::npos; }
 
 bool IsPod(const api::ResourceInfo& info) { return info.group.empty() && info.kind == "Pod"; }
 bool IsService(const api::ResourceInfo& info) {
@@ -330,21 +334,32 @@ StatusOr<Filter> ParseFilter(const Query& q, const api::ResourceInfo& info) {
   return f;
 }
 
+// An object as a metadata-only reader sees it (meta.k8s.io/v1).
+json PartialObjectMetadata(const json& metadata) {
+  return {
+      {"kind", "PartialObjectMetadata"}, {"apiVersion", "meta.k8s.io/v1"}, {"metadata", metadata}};
+}
+
+const char* ContentTypeOf(Representation representation, bool list) {
+  switch (representation) {
+    case Representation::kTable:
+      return kTableContentType;
+    case Representation::kMetadata:
+      return list ? kMetadataListContentType : kMetadataContentType;
+    case Representation::kObject:
+      break;
+  }
+  return "application/json";
+}
+
 json TableFor(const api::ResourceInfo& info, const std::vector<json>& objects,
               const std::string& resource_version, bool include_object,
               const std::string& continue_token) {
   auto now = std::chrono::system_clock::now();
   json rows = json::array();
   for (const auto& obj : objects) {
-    json row_object;
-    if (include_object) {
-      row_object = obj;
-    } else {
-      row_object = {{"kind", "PartialObjectMetadata"},
-                    {"apiVersion", "meta.k8s.io/v1"},
-                    {"metadata", Metadata(obj)}};
-    }
-    rows.push_back({{"cells", api::TableCells(info, obj, now)}, {"object", row_object}});
+    rows.push_back({{"cells", api::TableCells(info, obj, now)},
+                    {"object", include_object ? obj : PartialObjectMetadata(Metadata(obj))}});
   }
   json meta = {{"resourceVersion", resource_version}};
   if (!continue_token.empty()) meta["continue"] = continue_token;
@@ -489,11 +504,11 @@ namespace {
 
 class WatchStreamImpl : public WatchStream {
  public:
-  WatchStreamImpl(const api::ResourceInfo& info, Filter filter, bool table, bool bookmarks,
-                  ObjectCache* cache)
+  WatchStreamImpl(const api::ResourceInfo& info, Filter filter, Representation representation,
+                  bool bookmarks, ObjectCache* cache)
       : info_(info),
         filter_(std::move(filter)),
-        table_(table),
+        representation_(representation),
         bookmarks_(bookmarks),
         cache_(cache) {}
 
@@ -531,18 +546,29 @@ class WatchStreamImpl : public WatchStream {
   std::string BookmarkLine() override {
     if (!bookmarks_ || last_revision_ <= last_sent_revision_) return "";
     last_sent_revision_ = last_revision_;
-    json obj = {{"kind", info_.kind},
-                {"apiVersion", info_.ApiVersion()},
-                {"metadata", {{"resourceVersion", std::to_string(last_revision_)}}}};
-    return json{{"type", "BOOKMARK"}, {"object", obj}}.dump() + "\n";
+    return json{{"type", "BOOKMARK"},
+                {"object", Bookmark({{"resourceVersion", std::to_string(last_revision_)}})}}
+               .dump() +
+           "\n";
+  }
+
+  // A BOOKMARK event's object: the watched kind with only metadata, or a
+  // PartialObjectMetadata for a metadata-only watch (every object of such a
+  // watch is one).
+  json Bookmark(json metadata) const {
+    if (representation_ == Representation::kMetadata) return PartialObjectMetadata(metadata);
+    return {{"kind", info_.kind}, {"apiVersion", info_.ApiVersion()}, {"metadata", metadata}};
   }
 
   std::string Line(const char* type, const DecodedPtr& decoded) {
     last_sent_revision_ = std::max(last_sent_revision_, last_revision_);
-    if (table_) {
-      const json& obj = decoded->object;
+    const json& obj = decoded->object;
+    if (representation_ == Representation::kTable) {
       std::string rv = MetaString(obj, "resourceVersion");
       return json{{"type", type}, {"object", TableFor(info_, {obj}, rv, false, "")}}.dump() + "\n";
+    }
+    if (representation_ == Representation::kMetadata) {
+      return json{{"type", type}, {"object", PartialObjectMetadata(Metadata(obj))}}.dump() + "\n";
     }
     std::string line;
     line.reserve(decoded->text.size() + 32);
@@ -557,7 +583,7 @@ class WatchStreamImpl : public WatchStream {
  private:
   const api::ResourceInfo& info_;
   Filter filter_;
-  bool table_;
+  Representation representation_;
   bool bookmarks_;
   std::vector<std::string> initial_;
   int64_t last_revision_ = 0;
@@ -586,10 +612,10 @@ StatusOr<std::unique_ptr<WatchStream>> Handler::Impl::OpenWatch(const ApiRequest
                      api::FieldSelector::Parse("metadata.name=" + ri.name, info->kind));
     filter.names = std::move(by_name);
   }
-  bool table = WantsTable(req.accept);
-  *content_type = table ? kTableContentType : "application/json";
+  Representation representation = NegotiateRepresentation(req.accept, /*list=*/false);
+  *content_type = ContentTypeOf(representation, /*list=*/false);
   auto stream = std::make_unique<WatchStreamImpl>(
-      *info, filter, table, QueryFlag(req.query, "allowWatchBookmarks"), &cache_);
+      *info, filter, representation, QueryFlag(req.query, "allowWatchBookmarks"), &cache_);
   std::string rv = QueryValue(req.query, "resourceVersion");
   bool initial_events = QueryFlag(req.query, "sendInitialEvents");
   std::string prefix = ListPrefix(*info, ri.namespace_);
@@ -607,11 +633,8 @@ StatusOr<std::unique_ptr<WatchStream>> Handler::Impl::OpenWatch(const ApiRequest
     after = range.revision;
     stream->SetRevision(after);
     if (initial_events) {
-      json obj = {{"kind", info->kind},
-                  {"apiVersion", info->ApiVersion()},
-                  {"metadata",
-                   {{"resourceVersion", std::to_string(after)},
-                    {"annotations", {{"k8s.io/initial-events-end", "true"}}}}}};
+      json obj = stream->Bookmark({{"resourceVersion", std::to_string(after)},
+                                   {"annotations", {{"k8s.io/initial-events-end", "true"}}}});
       stream->AddInitial(json{{"type", "BOOKMARK"}, {"object", obj}}.dump() + "\n");
     }
   } else {
@@ -855,7 +878,9 @@ StatusOr<json> Handler::Impl::ReadObject(const api::ResourceInfo& info, const st
 ApiResponse Handler::Impl::ObjectResponse(int code, const ApiRequest& req,
                                           const api::ResourceInfo& info,
                                           const DecodedPtr& decoded) {
-  if (WantsTable(req.accept)) return ObjectResponse(code, req, info, decoded->object);
+  if (NegotiateRepresentation(req.accept, /*list=*/false) != Representation::kObject) {
+    return ObjectResponse(code, req, info, decoded->object);
+  }
   ApiResponse r;
   r.code = code;
   r.body = decoded->text;
@@ -864,14 +889,25 @@ ApiResponse Handler::Impl::ObjectResponse(int code, const ApiRequest& req,
 
 ApiResponse Handler::Impl::ObjectResponse(int code, const ApiRequest& req,
                                           const api::ResourceInfo& info, const json& obj) {
-  if (WantsTable(req.accept) && obj.value("kind", "") == info.kind) {
-    ApiResponse r =
-        JsonResponse(code, TableFor(info, {obj}, MetaString(obj, "resourceVersion"),
-                                    QueryValue(req.query, "includeObject") == "Object", ""));
-    r.content_type = kTableContentType;
-    return r;
+  // Only the object itself has other views: a Status (a delete's answer) is
+  // sent as it is.
+  Representation representation = obj.value("kind", "") == info.kind
+                                      ? NegotiateRepresentation(req.accept, /*list=*/false)
+                                      : Representation::kObject;
+  ApiResponse r;
+  switch (representation) {
+    case Representation::kTable:
+      r = JsonResponse(code, TableFor(info, {obj}, MetaString(obj, "resourceVersion"),
+                                      QueryValue(req.query, "includeObject") == "Object", ""));
+      break;
+    case Representation::kMetadata:
+      r = JsonResponse(code, PartialObjectMetadata(Metadata(obj)));
+      break;
+    case Representation::kObject:
+      return JsonResponse(code, obj);
   }
-  return JsonResponse(code, obj);
+  r.content_type = ContentTypeOf(representation, /*list=*/false);
+  return r;
 }
 
 // resourceVersion on a read: "" is the latest, "0" any; N means "not older
@@ -963,7 +999,8 @@ ApiResponse Handler::Impl::List(const ApiRequest& req, const RequestInfo& ri,
   }
   std::string token = more ? EncodeContinue({revision, next_start}) : "";
   std::string rv = std::to_string(revision);
-  if (WantsTable(req.accept)) {
+  Representation representation = NegotiateRepresentation(req.accept, /*list=*/true);
+  if (representation == Representation::kTable) {
     std::vector<json> objects;
     objects.reserve(items.size());
     for (const auto& item : items) objects.push_back(item->object);
@@ -975,6 +1012,18 @@ ApiResponse Handler::Impl::List(const ApiRequest& req, const RequestInfo& ri,
   }
   json meta = {{"resourceVersion", rv}};
   if (!token.empty()) meta["continue"] = token;
+  if (representation == Representation::kMetadata) {
+    json list_items = json::array();
+    for (const auto& item : items) {
+      list_items.push_back(PartialObjectMetadata(Metadata(item->object)));
+    }
+    ApiResponse r = JsonResponse(200, {{"kind", "PartialObjectMetadataList"},
+                                       {"apiVersion", "meta.k8s.io/v1"},
+                                       {"metadata", meta},
+                                       {"items", std::move(list_items)}});
+    r.content_type = kMetadataListContentType;
+    return r;
+  }
   // The list is spliced from each object's cached text rather than built as
   // one JSON tree and serialized again.
   ApiResponse r;
@@ -1111,11 +1160,16 @@ asio::awaitable<StatusOr<DecodedPtr>> Handler::Impl::CreateObject(const api::Res
     auto start_write = [&](store::WriteCallback done) {
       store_->Create(key, value, std::move(done));
     };
-    auto kv = co_await AwaitWrite(start_write);
+    DecodedPtr created;
+    auto remember = [&](const KvResult& r) {
+      if (!r.ok()) return;
+      created = cache_.Insert(key, r->mod_revision, std::move(obj),
+                              text.WithResourceVersion(r->mod_revision));
+    };
+    auto kv = co_await AwaitWrite(start_write, remember);
     if (kv.ok()) {
       allocation.Commit();
-      std::string response_text = text.WithResourceVersion(kv->mod_revision);
-      co_return cache_.Insert(key, kv->mod_revision, std::move(obj), std::move(response_text));
+      co_return created;
     }
     if (kv.status().code() == Code::kAlreadyExists) {
       if (generated && attempt < 8) {
@@ -1301,7 +1355,13 @@ asio::awaitable<StatusOr<DecodedPtr>> Handler::Impl::GuaranteedUpdate(
     // The stored state, for releasing a Service's values once it is gone.
     std::optional<json> deleted;
     if (finalize && IsService(info)) deleted = *current;
-    auto result = co_await AwaitWrite(start_write);
+    DecodedPtr updated;
+    auto remember = [&](const KvResult& r) {
+      if (!r.ok() || finalize) return;
+      updated = cache_.Insert(key, r->mod_revision, std::move(next),
+                              text.WithResourceVersion(r->mod_revision));
+    };
+    auto result = co_await AwaitWrite(start_write, remember);
     if (result.ok()) {
       if (finalize) {
         allocation.Revert();
@@ -1310,8 +1370,7 @@ asio::awaitable<StatusOr<DecodedPtr>> Handler::Impl::GuaranteedUpdate(
         co_return Unstored(std::move(next));
       }
       allocation.Commit();
-      std::string response_text = text.WithResourceVersion(result->mod_revision);
-      co_return cache_.Insert(key, result->mod_revision, std::move(next), std::move(response_text));
+      co_return updated;
     }
     if (result.status().code() == Code::kConflict) continue;  // raced a writer: re-read
     if (result.status().code() == Code::kNotFound) {

@@ -1621,6 +1621,69 @@ TEST_F(HandlerTest, WatchFromZeroReplaysThenStreams) {
   EXPECT_EQ(lines[1]["object"]["metadata"]["name"], "d");
 }
 
+constexpr const char* kMetadataAccept =
+    "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json";
+constexpr const char* kMetadataListAccept =
+    "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json";
+
+// What client-go's metadata informers ask for: every object as its metadata
+// alone, in gets, lists and watches.
+TEST_F(HandlerTest, MetadataOnlyGetListAndWatch) {
+  json a = MustCreate(kCms, ConfigMap("a", {{"app", "x"}}));
+  auto expect_metadata_of = [](const json& got, const json& full) {
+    EXPECT_EQ(got["kind"], "PartialObjectMetadata") << got;
+    EXPECT_EQ(got["apiVersion"], "meta.k8s.io/v1") << got;
+    EXPECT_EQ(got["metadata"], full["metadata"]);
+    EXPECT_FALSE(got.contains("data")) << got;
+  };
+
+  ApiResponse r = Call("GET", std::string(kCms) + "/a", "", kJson, kMetadataAccept);
+  ASSERT_EQ(r.code, 200) << r.body;
+  EXPECT_EQ(r.content_type, "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1");
+  expect_metadata_of(Parse(r), a);
+
+  r = Call("GET", kCms, "", kJson, kMetadataListAccept);
+  ASSERT_EQ(r.code, 200) << r.body;
+  EXPECT_EQ(r.content_type, "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1");
+  json list = Parse(r);
+  EXPECT_EQ(list["kind"], "PartialObjectMetadataList");
+  EXPECT_EQ(list["apiVersion"], "meta.k8s.io/v1");
+  EXPECT_FALSE(list["metadata"].value("resourceVersion", "").empty());
+  ASSERT_EQ(list["items"].size(), 1u) << list;
+  expect_metadata_of(list["items"][0], a);
+
+  // A list asked for as one PartialObjectMetadata: the plain JSON offered next.
+  r = Call("GET", kCms, "", kJson, kMetadataAccept);
+  ASSERT_EQ(r.code, 200) << r.body;
+  EXPECT_EQ(Parse(r)["kind"], "ConfigMapList");
+
+  // A create's answer in the view asked for.
+  r = Call("POST", kCms, ConfigMap("b").dump(), kJson, kMetadataAccept);
+  ASSERT_EQ(r.code, 201) << r.body;
+  EXPECT_EQ(Parse(r)["kind"], "PartialObjectMetadata");
+
+  EventCollector events;
+  ApiRequest req =
+      Request("GET", std::string(kCms) + "?watch=1&resourceVersion=0", "", kJson, kMetadataAccept);
+  std::string content_type;
+  auto stream = handler_->OpenWatch(req, events.Sink(), &content_type);
+  ASSERT_TRUE(stream.ok()) << stream.status().ToString();
+  EXPECT_EQ(content_type, "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1");
+  std::string initial;
+  for (const auto& line : (*stream)->TakeInitialLines()) initial += line;
+  std::vector<json> lines = Lines(initial);
+  ASSERT_EQ(lines.size(), 2u) << initial;
+  for (const json& l : lines) EXPECT_EQ(l["object"]["kind"], "PartialObjectMetadata") << l;
+
+  json c = MustCreate(kCms, ConfigMap("c"));
+  auto got = events.WaitFor(1);
+  ASSERT_EQ(got.size(), 1u);
+  lines = RenderFrom(**stream, got, 0);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0]["type"], "ADDED");
+  expect_metadata_of(lines[0]["object"], c);
+}
+
 TEST_F(HandlerTest, WatchFromARevisionSendsOnlyLaterEvents) {
   json a = MustCreate(kCms, ConfigMap("a"));
   json b = MustCreate(kCms, ConfigMap("b"));

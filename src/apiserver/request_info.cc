@@ -1,5 +1,7 @@
 #include "apiserver/request_info.h"
 
+#include <optional>
+
 namespace kennel::apiserver {
 namespace {
 
@@ -22,7 +24,65 @@ int HexValue(char c) {
   return -1;
 }
 
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// Calls on_part for each sep-separated part of s, trimmed.
+template <typename F>
+void ForEachPart(std::string_view s, char sep, F on_part) {
+  while (true) {
+    size_t end = s.find(sep);
+    on_part(Trim(s.substr(0, end)));
+    if (end == std::string_view::npos) return;
+    s.remove_prefix(end + 1);
+  }
+}
+
+// One Accept alternative ("application/json;as=Table;v=v1;g=meta.k8s.io"):
+// what it asks for, or nothing when this server cannot make it.
+std::optional<Representation> RepresentationOf(std::string_view alternative, bool list) {
+  std::string_view media;
+  std::string_view as, group, version;
+  bool first = true;
+  ForEachPart(alternative, ';', [&](std::string_view part) {
+    if (first) {
+      media = part;
+      first = false;
+      return;
+    }
+    size_t eq = part.find('=');
+    if (eq == std::string_view::npos) return;
+    std::string_view key = Trim(part.substr(0, eq));
+    std::string_view value = Trim(part.substr(eq + 1));
+    if (key == "as") as = value;
+    if (key == "g") group = value;
+    if (key == "v") version = value;
+  });
+  if (media != "application/json" && media != "application/*" && media != "*/*") {
+    return std::nullopt;
+  }
+  if (as.empty()) return Representation::kObject;
+  if (group != "meta.k8s.io") return std::nullopt;
+  if (as == "Table" && (version == "v1" || version == "v1beta1")) return Representation::kTable;
+  if (version != "v1") return std::nullopt;
+  if (as == (list ? "PartialObjectMetadataList" : "PartialObjectMetadata")) {
+    return Representation::kMetadata;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
+
+Representation NegotiateRepresentation(std::string_view accept, bool list) {
+  std::optional<Representation> chosen;
+  ForEachPart(accept, ',', [&](std::string_view alternative) {
+    if (!chosen) chosen = RepresentationOf(alternative, list);
+  });
+  return chosen.value_or(Representation::kObject);
+}
 
 std::string UrlDecode(std::string_view s) {
   std::string out;

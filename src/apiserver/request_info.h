@@ -35,4 +35,26 @@ struct RequestInfo {
 // method: GET, POST, PUT, PATCH, DELETE.
 RequestInfo ParseRequestInfo(std::string_view method, std::string_view path, const Query& query);
 
+// What a response carries, as the Accept header asks (Kubernetes' content
+// negotiation, JSON only): the objects themselves; a meta.k8s.io Table, which
+// kubectl prints; or only each object's metadata (PartialObjectMetadata),
+// which client-go's metadata informers ask for, so a controller that needs no
+// more (the garbage collector watches every kind) neither receives nor keeps
+// whole objects.
+enum class Representation { kObject, kTable, kMetadata };
+
+inline constexpr const char* kTableContentType = "application/json;as=Table;v=v1;g=meta.k8s.io";
+inline constexpr const char* kMetadataContentType =
+    "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1";
+inline constexpr const char* kMetadataListContentType =
+    "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1";
+
+// The first of accept's comma-separated alternatives this server can make for
+// one object or a watch (list = false: as=PartialObjectMetadata) or for a
+// list (list = true: as=PartialObjectMetadataList). Alternatives it cannot
+// make (protobuf, another as=, a metadata kind of the wrong arity) are
+// skipped; when none is left the answer is plain JSON, as kubectl always
+// offers it last anyway.
+Representation NegotiateRepresentation(std::string_view accept, bool list);
+
 }  // namespace kennel::apiserver

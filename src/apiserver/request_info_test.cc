@@ -62,3 +62,59 @@ TEST(Query, DecodesRepeatedAndEscapedValues) {
 
 }  // namespace
 }  // namespace kennel::apiserver
+
+namespace kennel::apiserver {
+namespace {
+
+constexpr const char* kKubectlTable =
+    "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s."
+    "io,application/json";
+
+TEST(NegotiateRepresentation, PlainJsonAndNoPreference) {
+  for (bool list : {false, true}) {
+    EXPECT_EQ(NegotiateRepresentation("", list), Representation::kObject);
+    EXPECT_EQ(NegotiateRepresentation("application/json", list), Representation::kObject);
+    EXPECT_EQ(NegotiateRepresentation("*/*", list), Representation::kObject);
+  }
+}
+
+TEST(NegotiateRepresentation, KubectlsTableForObjectsAndLists) {
+  EXPECT_EQ(NegotiateRepresentation(kKubectlTable, false), Representation::kTable);
+  EXPECT_EQ(NegotiateRepresentation(kKubectlTable, true), Representation::kTable);
+  // Parameters in any order, with spaces around them.
+  EXPECT_EQ(NegotiateRepresentation("application/json; g=meta.k8s.io; v=v1; as=Table", true),
+            Representation::kTable);
+}
+
+TEST(NegotiateRepresentation, MetadataOnlyInTheRightArity) {
+  const char* one = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1";
+  const char* list = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1";
+  EXPECT_EQ(NegotiateRepresentation(one, false), Representation::kMetadata);
+  EXPECT_EQ(NegotiateRepresentation(list, true), Representation::kMetadata);
+  // A list asked as one object (or the reverse) cannot be made: plain JSON.
+  EXPECT_EQ(NegotiateRepresentation(one, true), Representation::kObject);
+  EXPECT_EQ(NegotiateRepresentation(list, false), Representation::kObject);
+}
+
+TEST(NegotiateRepresentation, SkipsAlternativesItCannotMake) {
+  // Protobuf first, as client-go's metadata client offers it: the JSON
+  // alternative after it wins.
+  EXPECT_EQ(NegotiateRepresentation("application/vnd.kubernetes.protobuf;as=PartialObjectMetadata;"
+                                    "g=meta.k8s.io;v=v1,application/json;as="
+                                    "PartialObjectMetadata;g=meta.k8s.io;v=v1",
+                                    false),
+            Representation::kMetadata);
+  // An unknown view or group, then plain JSON.
+  EXPECT_EQ(NegotiateRepresentation("application/json;as=Scale;g=autoscaling;v=v1,application/json",
+                                    false),
+            Representation::kObject);
+  EXPECT_EQ(NegotiateRepresentation("application/json;as=Table;g=example.com;v=v1", true),
+            Representation::kObject);
+  EXPECT_EQ(NegotiateRepresentation("application/json;as=PartialObjectMetadata;g=meta.k8s.io;"
+                                    "v=v1beta1,application/json;as=Table;g=meta.k8s.io;v=v1",
+                                    false),
+            Representation::kTable);
+}
+
+}  // namespace
+}  // namespace kennel::apiserver

@@ -21,6 +21,7 @@
 #include "apiserver/pki.h"
 #include "apiserver/service_ips.h"
 #include "base/file.h"
+#include "base/thread.h"
 #include "store/embedded.h"
 #include "store/etcd.h"
 
@@ -198,7 +199,10 @@ Status ServerImpl::Init() {
       options_.threads > 0 ? options_.threads : DefaultThreads(!options_.etcd_endpoints.empty());
   asio::co_spawn(acceptor_.get_executor(), Accept(), asio::detached);
   for (int i = 0; i < thread_count_; ++i) {
-    threads_.emplace_back([this] { ioc_.run(); });
+    threads_.emplace_back([this] {
+      NameThisThread("api-io");
+      ioc_.run();
+    });
   }
   return Status::Ok();
 }

@@ -181,6 +181,7 @@ StatusOr<ListResult> Client::List(const Resource& r, const std::string& ns,
   Request request;
   request.path = ResourcePath(r, ns);
   request.query = ListQuery(options);
+  request.accept = AcceptFor(options, /*list=*/true);
   ASSIGN_OR_RETURN(json list, DecodeObject(Do(request)));
   ListResult result;
   auto items = list.find("items");

@@ -57,6 +57,7 @@ struct Request {
   std::string query;           // "labelSelector=a%3Db&limit=5", without '?'
   std::string content_type = "application/json";
   std::string body;
+  std::string accept = "application/json";  // what the answer may be (AcceptFor)
 };
 
 struct Response {
@@ -71,6 +72,11 @@ struct ListOptions {
   int64_t limit = 0;
   std::string continue_token;
   std::string resource_version;
+  // Only each object's metadata, as PartialObjectMetadata (client-go's
+  // metadata client): for readers that need nothing else, such as the
+  // garbage collector, whose informers would otherwise parse and keep every
+  // object of every kind whole.
+  bool metadata_only = false;
 };
 
 struct ListResult {

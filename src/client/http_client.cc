@@ -354,7 +354,7 @@ StatusOr<HttpRequest> HttpClient::BuildRequest(const Request& request) const {
   if (!request.query.empty()) target += "?" + request.query;
   HttpRequest req{verb, target, 11};
   req.set(http::field::user_agent, "kennel-client");
-  req.set(http::field::accept, "application/json");
+  req.set(http::field::accept, request.accept);
   if (!options_.token.empty()) req.set(http::field::authorization, "Bearer " + options_.token);
   if (!request.body.empty()) {
     req.set(http::field::content_type, request.content_type);
@@ -442,6 +442,7 @@ StatusOr<std::unique_ptr<WatchHandle>> HttpClient::OpenWatch(const Resource& res
   Request request;
   request.path = ResourcePath(resource, ns);
   request.query = WatchQuery(options);
+  request.accept = AcceptFor(options, /*list=*/false);
   ASSIGN_OR_RETURN(HttpRequest req, BuildRequest(request));
   std::shared_ptr<HttpWatchState> s;
   int timeout = options_.timeout_seconds;

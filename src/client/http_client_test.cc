@@ -308,6 +308,42 @@ TEST_F(HttpClientTest, WatchSeesChangesInOrder) {
   EXPECT_EQ(events.closed_count(), 0u);
 }
 
+// metadata_only asks the server for PartialObjectMetadata in lists and
+// watches: the objects come without their data.
+TEST_F(HttpClientTest, MetadataOnlyListAndWatch) {
+  json created = MustCreate(ConfigMap("meta"));
+  ListOptions metadata_only;
+  metadata_only.metadata_only = true;
+  auto list = client_->List(kConfigMaps, "default", metadata_only);
+  ASSERT_TRUE(list.ok()) << list.status().ToString();
+  ASSERT_EQ(list->items.size(), 1u);
+  EXPECT_EQ(list->items[0]["kind"], "PartialObjectMetadata");
+  EXPECT_EQ(list->items[0]["metadata"], created["metadata"]);
+  EXPECT_FALSE(list->items[0].contains("data"));
+  EXPECT_FALSE(list->resource_version.empty());
+
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<json> seen;
+  metadata_only.resource_version = list->resource_version;
+  auto handle = client_->Watch(
+      kConfigMaps, "default", metadata_only,
+      [&](const WatchEvent& e) {
+        if (e.type == "BOOKMARK") return;
+        std::lock_guard<std::mutex> lock(mu);
+        seen.push_back(e.object);
+        cv.notify_all();
+      },
+      [](const Status&) {});
+  ASSERT_TRUE(handle.ok()) << handle.status().ToString();
+  json later = MustCreate(ConfigMap("later"));
+  std::unique_lock<std::mutex> lock(mu);
+  ASSERT_TRUE(cv.wait_for(lock, milliseconds(10000), [&] { return !seen.empty(); }));
+  EXPECT_EQ(seen[0]["kind"], "PartialObjectMetadata");
+  EXPECT_EQ(seen[0]["metadata"], later["metadata"]);
+  EXPECT_FALSE(seen[0].contains("data"));
+}
+
 TEST_F(HttpClientTest, WatchFromTooOldVersionIsGone) {
   json created = MustCreate(ConfigMap("old"));
   std::string rv = created["metadata"]["resourceVersion"];

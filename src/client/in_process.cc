@@ -15,6 +15,7 @@
 #include <mutex>
 #include <thread>
 
+#include "base/thread.h"
 #include "client/wire.h"
 
 namespace kennel::client {
@@ -213,7 +214,10 @@ class InProcessClient : public Client {
   InProcessClient(apiserver::Handler* handler, asio::any_io_executor executor)
       : handler_(handler), executor_(std::move(executor)) {
     dispatcher_ = std::make_shared<Dispatcher>();
-    thread_ = std::thread([d = dispatcher_] { d->Run(); });
+    thread_ = std::thread([d = dispatcher_] {
+      NameThisThread("watch-dispatch");
+      d->Run();
+    });
     dispatcher_->SetThread(thread_.get_id());
   }
 
@@ -246,7 +250,7 @@ apiserver::ApiRequest ToApiRequest(const Request& request) {
   req.path = request.path;
   req.query = apiserver::ParseQuery(request.query);
   req.content_type = request.content_type;
-  req.accept = "application/json";
+  req.accept = request.accept;
   req.body = request.body;
   return req;
 }
@@ -284,6 +288,7 @@ StatusOr<std::unique_ptr<WatchHandle>> InProcessClient::Watch(const Resource& re
   Request request;
   request.path = ResourcePath(resource, ns);
   request.query = WatchQuery(options);
+  request.accept = AcceptFor(options, /*list=*/false);
   apiserver::ApiRequest req = ToApiRequest(request);
 
   auto w = std::make_shared<InProcessWatch>();

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "base/thread.h"
 #include "client/wire.h"
 
 namespace kennel::client {
@@ -24,6 +25,7 @@ Informer::Informer(Client* client, Resource resource, std::string ns, ListOption
     : client_(client), resource_(std::move(resource)), ns_(std::move(ns)) {
   selectors_.label_selector = std::move(selectors.label_selector);
   selectors_.field_selector = std::move(selectors.field_selector);
+  selectors_.metadata_only = selectors.metadata_only;
 }
 
 Informer::~Informer() { Stop(); }
@@ -32,7 +34,10 @@ void Informer::AddHandler(InformerHandler handler) { handlers_.push_back(std::mo
 
 void Informer::Start() {
   if (thread_.joinable()) return;
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    NameThisThread("informer");
+    Run();
+  });
 }
 
 void Informer::Stop() {

@@ -41,7 +41,8 @@ struct InformerHandler {
 class Informer {
  public:
   // client must outlive the informer. selectors' label and field selectors
-  // restrict what is cached; its other fields are ignored.
+  // restrict what is cached, and its metadata_only caches PartialObjectMetadata
+  // instead of whole objects; its other fields are ignored.
   Informer(Client* client, Resource resource, std::string ns, ListOptions selectors = {});
   ~Informer();
   Informer(const Informer&) = delete;

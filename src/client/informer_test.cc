@@ -148,6 +148,29 @@ TEST_F(InformerTest, SelectorsRestrictTheCache) {
   EXPECT_EQ(informer.List().size(), 3u);
 }
 
+// A metadata informer (the garbage collector's) caches PartialObjectMetadata:
+// names, uids, owner references, but no data.
+TEST_F(InformerTest, MetadataOnlyCachesMetadata) {
+  json a = MustCreate(ConfigMap("a"));
+  ListOptions metadata_only;
+  metadata_only.metadata_only = true;
+  Informer informer(client_, kConfigMaps, "default", metadata_only);
+  Recorder rec;
+  informer.AddHandler(rec.Handler());
+  informer.Start();
+  ASSERT_TRUE(informer.WaitForSync(seconds(10)));
+  json b = MustCreate(ConfigMap("b"));
+  ASSERT_TRUE(rec.WaitForCount(2));
+  EXPECT_EQ(rec.seen(), (std::vector<std::string>{"add a", "add b"}));
+  for (const json& created : {a, b}) {
+    auto cached = informer.Get("default/" + Name(created));
+    ASSERT_TRUE(cached.has_value());
+    EXPECT_EQ((*cached)["kind"], "PartialObjectMetadata");
+    EXPECT_EQ((*cached)["metadata"], created["metadata"]);
+    EXPECT_FALSE(cached->contains("data")) << *cached;
+  }
+}
+
 TEST_F(InformerTest, StopIsPromptAndFinal) {
   Informer informer(client_, kConfigMaps, "default");
   Recorder rec;

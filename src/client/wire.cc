@@ -61,6 +61,14 @@ std::string WatchQuery(const ListOptions& options) {
   return query;
 }
 
+std::string AcceptFor(const ListOptions& options, bool list) {
+  if (!options.metadata_only) return "application/json";
+  // Whole objects last: a server without metadata views still answers, with
+  // more than was asked (metadata included).
+  return list ? "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json"
+              : "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json";
+}
+
 StatusOr<WatchEvent> ParseWatchLine(std::string_view line) {
   json parsed = json::parse(line.begin(), line.end(), nullptr, /*allow_exceptions=*/false);
   if (parsed.is_discarded() || !parsed.is_object()) {

@@ -29,6 +29,10 @@ std::string ListQuery(const ListOptions& options);
 // newest resourceVersion to resume from.
 std::string WatchQuery(const ListOptions& options);
 
+// The Accept header of a list (list = true) or of a get or watch with options:
+// plain JSON, or PartialObjectMetadata(List) when options.metadata_only.
+std::string AcceptFor(const ListOptions& options, bool list);
+
 // One watch line `{"type":..,"object":..}` (without or with its newline).
 // Errors: kInternal when the line is not such an object.
 StatusOr<WatchEvent> ParseWatchLine(std::string_view line);

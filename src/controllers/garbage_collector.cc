@@ -80,8 +80,14 @@ class GarbageCollectorImpl : public GarbageCollector {
   GarbageCollectorImpl(client::Client* client, GarbageCollectorOptions options)
       : client_(client), options_(std::move(options)) {
     if (options_.resources.empty()) options_.resources = DefaultResources();
+    // Owner references, finalizers and deletion timestamps are all the
+    // collector reads: it caches only metadata, as Kubernetes' does, so
+    // watching every kind costs a small parse per change instead of a whole
+    // object's (a third of the API server's create throughput otherwise).
+    client::ListOptions metadata_only;
+    metadata_only.metadata_only = true;
     for (const client::Resource& r : options_.resources) {
-      informers_.push_back(std::make_unique<client::Informer>(client, r, ""));
+      informers_.push_back(std::make_unique<client::Informer>(client, r, "", metadata_only));
     }
   }
 
@@ -258,7 +264,9 @@ class GarbageCollectorImpl : public GarbageCollector {
       const client::Resource& r = options_.resources[k];
       // A namespaced owner has dependents only in its namespace.
       if (!ns.empty() && !r.namespaced) continue;
-      auto list = client_->List(r, r.namespaced ? ns : "");
+      client::ListOptions metadata_only;
+      metadata_only.metadata_only = true;
+      auto list = client_->List(r, r.namespaced ? ns : "", metadata_only);
       if (!list.ok()) return list.status();
       for (json& item : list->items) {
         if (OwnerUids(item).count(uid)) out.emplace_back(k, std::move(item));

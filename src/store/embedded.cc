@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/thread.h"
 #include "store/internal/embedded_internal.h"
 #include "store/internal/watchers.h"
 
@@ -363,8 +364,14 @@ class EmbeddedStore final : public Store {
   }
 
   void Start() {
-    writer_ = std::thread([this] { WriterLoop(); });
-    dispatcher_ = std::thread([this] { DispatchLoop(); });
+    writer_ = std::thread([this] {
+      NameThisThread("store-writer");
+      WriterLoop();
+    });
+    dispatcher_ = std::thread([this] {
+      NameThisThread("store-dispatch");
+      DispatchLoop();
+    });
   }
 
   void Enqueue(PendingWrite w) {
@@ -583,10 +590,12 @@ class EmbeddedStore final : public Store {
         ready.swap(ready_);
         acks.swap(acks_);
       }
-      for (const std::shared_ptr<Watcher>& w : ready) internal::Deliver(*w);
+      // Writers first: the API server caches what it wrote when acknowledged,
+      // and its watchers then find the event's object decoded already.
       for (std::vector<PendingWrite>& batch : acks) {
         for (PendingWrite& w : batch) RunWriteCallback(w);
       }
+      for (const std::shared_ptr<Watcher>& w : ready) internal::Deliver(*w);
       ready.clear();
       acks.clear();
     }

@@ -9,6 +9,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -282,6 +284,40 @@ TEST_F(EmbeddedStoreTest, ConcurrentWritersAreGroupCommitted) {
       writes, kThreads, seconds, writes / seconds,
       static_cast<double>(c.committed_writes) / static_cast<double>(c.transactions));
   RecordProperty("writes_per_second", static_cast<int>(writes / seconds));
+}
+
+// The API server caches an object when its write is acknowledged so that the
+// watchers of that write find it decoded: that needs every write's callback
+// to have run before its event reaches any watcher.
+TEST_F(EmbeddedStoreTest, WritersHearBeforeWatchers) {
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  constexpr int kWrites = 400;
+  std::mutex mu;
+  std::set<int64_t> acknowledged;  // guarded by mu
+  std::atomic<int> seen_before_ack{0};
+  EventCollector events;
+  WatchCallback collect = events.Callback();
+  auto handle = store->Watch("", store->Revision(), [&](const std::vector<Event>& batch) {
+    {
+      std::lock_guard lock(mu);
+      for (const Event& e : batch) {
+        if (!acknowledged.count(e.revision())) seen_before_ack++;
+      }
+    }
+    collect(batch);
+  });
+  ASSERT_TRUE(handle.ok()) << handle.status().ToString();
+  // Many writes in flight at once, so batches hold several of them.
+  for (int i = 0; i < kWrites; ++i) {
+    store->Create("/order/" + std::to_string(i), "v", [&](StatusOr<KeyValue> r) {
+      ASSERT_TRUE(r.ok()) << r.status().ToString();
+      std::lock_guard lock(mu);
+      acknowledged.insert(r->mod_revision);
+    });
+  }
+  EXPECT_EQ(events.WaitFor(kWrites).size(), static_cast<size_t>(kWrites));
+  EXPECT_EQ(seen_before_ack.load(), 0);
 }
 
 TEST_F(EmbeddedStoreTest, ShutdownFinishesQueuedWrites) {

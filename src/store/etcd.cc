@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/thread.h"
 #include "store/internal/etcd_client.h"
 #include "store/internal/etcd_internal.h"
 #include "store/internal/watchers.h"
@@ -234,7 +235,10 @@ class EtcdStore final : public Store {
   }
 
   Status Start() {
-    dispatcher_ = std::thread([this] { DispatchLoop(); });
+    dispatcher_ = std::thread([this] {
+      NameThisThread("etcd-dispatch");
+      DispatchLoop();
+    });
     ASSIGN_OR_RETURN(pb::RangeResponse r, client_->RangeSync(KeyRequest(compact_etcd_key_, true)));
     const int64_t revision = r.header().revision();
     {

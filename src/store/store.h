@@ -68,7 +68,10 @@ struct Event {
 };
 
 // Result of a write: for Create/Update the key's new state; for Delete the
-// deleted state as in Event (mod_revision = the delete's revision).
+// deleted state as in Event (mod_revision = the delete's revision). The
+// embedded store runs it before it delivers the write's events to watchers
+// (so what a writer caches on acknowledgement is there for them); over etcd
+// the two arrive independently.
 using WriteCallback = std::function<void(StatusOr<KeyValue>)>;
 // Receives a batch of events in revision order. Never called concurrently for
 // one watch. Must not block.

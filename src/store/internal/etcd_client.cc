@@ -16,6 +16,7 @@
 #include <thread>
 #include <utility>
 
+#include "base/thread.h"
 #include "store/internal/etcd_rpc.grpc.pb.h"
 
 namespace kennel::store::internal {
@@ -216,7 +217,10 @@ class EtcdClient::Impl {
       if (!endpoint_list_.empty()) endpoint_list_ += ", ";
       endpoint_list_ += ep.url;
     }
-    thread_ = std::thread([this] { Loop(); });
+    thread_ = std::thread([this] {
+      NameThisThread("etcd-grpc");
+      Loop();
+    });
     io_thread_ = thread_.get_id();
   }
 
