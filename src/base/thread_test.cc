@@ -9,30 +9,23 @@
 namespace kennel {
 namespace {
 
-std::string NameOfThisThread() {
-  char buf[32] = {};
-  pthread_getname_np(pthread_self(), buf, sizeof buf);
-  return buf;
-}
-
-TEST(NameThisThread, SetsTheName) {
+// The name a new thread reads back after naming itself `name`.
+std::string NameAfterNaming(const char* name) {
   std::string seen;
   std::thread t([&] {
-    NameThisThread("store-writer");
-    seen = NameOfThisThread();
+    NameThisThread(name);
+    char buf[32] = {};
+    pthread_getname_np(pthread_self(), buf, sizeof buf);
+    seen = buf;
   });
   t.join();
-  EXPECT_EQ(seen, "store-writer");
+  return seen;
 }
+
+TEST(NameThisThread, SetsTheName) { EXPECT_EQ(NameAfterNaming("store-writer"), "store-writer"); }
 
 TEST(NameThisThread, KeepsTheFirstFifteenBytes) {
-  std::string seen;
-  std::thread t([&] {
-    NameThisThread("a-name-longer-than-fifteen");
-    seen = NameOfThisThread();
-  });
-  t.join();
-  EXPECT_EQ(seen, "a-name-longer-t");
+  EXPECT_EQ(NameAfterNaming("a-name-longer-than-fifteen"), "a-name-longer-t");
 }
 
 }  // namespace
