@@ -519,10 +519,26 @@ class WatchStreamImpl : public WatchStream {
   std::vector<std::string> TakeInitialLines() override { return std::move(initial_); }
 
   std::string Render(const store::Event& event) override {
+    auto selected = Select(event);
+    return selected ? Line(selected->first, selected->second) : "";
+  }
+
+  std::vector<Object> RenderObjects(const store::Event& event) override {
+    auto selected = Select(event);
+    if (!selected) return {};
+    last_sent_revision_ = std::max(last_sent_revision_, last_revision_);
+    std::vector<Object> out;
+    out.push_back({selected->first, View(selected->second->object)});
+    return out;
+  }
+
+  // What one store event means to this watch: the event type and object to
+  // send, or nothing when neither the old nor the new state matches.
+  std::optional<std::pair<const char*, DecodedPtr>> Select(const store::Event& event) {
     last_revision_ = std::max(last_revision_, event.revision());
     // Every watcher of an event shares one parse and one serialization.
     auto cur = cache_->Decode(event.kv.key, event.kv.value, event.revision());
-    if (!cur.ok()) return "";
+    if (!cur.ok()) return std::nullopt;
     bool cur_match = event.type == store::EventType::kPut && filter_.Matches((*cur)->object);
     bool prev_match = false;
     if (event.prev_kv && !filter_.Empty()) {
@@ -535,12 +551,25 @@ class WatchStreamImpl : public WatchStream {
     if (event.type == store::EventType::kDelete) {
       // The deleted object's last state, as Kubernetes sends it.
       cur_match = filter_.Matches((*cur)->object);
-      if (!cur_match) return "";
-      return Line("DELETED", *cur);
+      if (!cur_match) return std::nullopt;
+      return std::pair{"DELETED", *cur};
     }
-    if (cur_match) return Line(prev_match ? "MODIFIED" : "ADDED", *cur);
-    if (prev_match) return Line("DELETED", *cur);  // stopped matching the selectors
-    return "";
+    if (cur_match) return std::pair{prev_match ? "MODIFIED" : "ADDED", *cur};
+    if (prev_match) return std::pair{"DELETED", *cur};  // stopped matching the selectors
+    return std::nullopt;
+  }
+
+  // The object as this watch shows it: whole, a Table, or its metadata.
+  json View(const json& obj) const {
+    switch (representation_) {
+      case Representation::kTable:
+        return TableFor(info_, {obj}, MetaString(obj, "resourceVersion"), false, "");
+      case Representation::kMetadata:
+        return PartialObjectMetadata(Metadata(obj));
+      case Representation::kObject:
+        break;
+    }
+    return obj;
   }
 
   std::string BookmarkLine() override {
@@ -562,13 +591,8 @@ class WatchStreamImpl : public WatchStream {
 
   std::string Line(const char* type, const DecodedPtr& decoded) {
     last_sent_revision_ = std::max(last_sent_revision_, last_revision_);
-    const json& obj = decoded->object;
-    if (representation_ == Representation::kTable) {
-      std::string rv = MetaString(obj, "resourceVersion");
-      return json{{"type", type}, {"object", TableFor(info_, {obj}, rv, false, "")}}.dump() + "\n";
-    }
-    if (representation_ == Representation::kMetadata) {
-      return json{{"type", type}, {"object", PartialObjectMetadata(Metadata(obj))}}.dump() + "\n";
+    if (representation_ != Representation::kObject) {
+      return json{{"type", type}, {"object", View(decoded->object)}}.dump() + "\n";
     }
     std::string line;
     line.reserve(decoded->text.size() + 32);

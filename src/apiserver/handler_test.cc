@@ -1682,6 +1682,10 @@ TEST_F(HandlerTest, MetadataOnlyGetListAndWatch) {
   ASSERT_EQ(lines.size(), 1u);
   EXPECT_EQ(lines[0]["type"], "ADDED");
   expect_metadata_of(lines[0]["object"], c);
+  auto objects = (*stream)->RenderObjects(got[0]);
+  ASSERT_EQ(objects.size(), 1u);
+  EXPECT_STREQ(objects[0].type, "ADDED");
+  EXPECT_EQ(objects[0].object, lines[0]["object"]);
 }
 
 TEST_F(HandlerTest, WatchFromARevisionSendsOnlyLaterEvents) {
@@ -1738,6 +1742,14 @@ TEST_F(HandlerTest, SelectorWatchTurnsMatchChangesIntoAddedAndDeleted) {
   EXPECT_EQ(lines[1]["object"]["metadata"]["name"], "joins");
   EXPECT_EQ(lines[2]["type"], "MODIFIED");
   EXPECT_EQ(lines[2]["object"]["data"]["k"], "2");
+  // The in-process client's path: the same events as objects, not text.
+  std::vector<json> objects;
+  for (const auto& e : got) {
+    for (auto& o : stream->RenderObjects(e)) {
+      objects.push_back({{"type", o.type}, {"object", std::move(o.object)}});
+    }
+  }
+  EXPECT_EQ(objects, lines);
 }
 
 TEST_F(HandlerTest, FieldSelectorWatchOnOneName) {

@@ -106,7 +106,8 @@ class WatchHandle {
   virtual ~WatchHandle() = default;
 };
 
-using WatchCallback = std::function<void(const WatchEvent&)>;
+// By value, so a consumer that keeps the event (an informer) can move it.
+using WatchCallback = std::function<void(WatchEvent)>;
 // Called once when the stream ends by itself: Ok for a normal end (server
 // timeout), kGone when the resourceVersion is too old (relist), else the error.
 using WatchClosedCallback = std::function<void(const Status&)>;

@@ -252,7 +252,7 @@ std::optional<Status> DeliverLines(HttpWatchState& s) {
     } else if (event->type == "ERROR") {
       end = WatchErrorStatus(event->object);
     } else {
-      s.on_event(*event);
+      s.on_event(std::move(*event));
     }
     return !end && !s.stopped;
   });

@@ -183,19 +183,28 @@ void Dispatcher::Deliver(InProcessWatch& w, bool initial, const std::deque<store
                          bool bookmark) {
   // Render everything first (JSON work off the store's thread), so callbacks
   // may destroy the handle, and with it the stream, at any point after.
-  std::string text;
+  // Live events come as objects, not text: nothing to serialize and parse
+  // back. The initial state and bookmarks are rare and come as lines.
+  std::vector<WatchEvent> out;
+  auto add_lines = [&out](std::string_view text) {
+    LineSplitter splitter;
+    splitter.Feed(text, [&out](std::string_view line) {
+      auto event = ParseWatchLine(line);
+      if (event.ok()) out.push_back(std::move(*event));
+      return true;
+    });
+  };
   if (initial) {
-    for (const auto& line : w.stream->TakeInitialLines()) text += line;
+    for (const auto& line : w.stream->TakeInitialLines()) add_lines(line);
   }
-  for (const auto& e : events) text += w.stream->Render(e);
-  if (bookmark) text += w.stream->BookmarkLine();
-  LineSplitter splitter;
-  splitter.Feed(text, [&](std::string_view line) {
-    if (w.stopped) return false;
-    auto event = ParseWatchLine(line);
-    if (event.ok()) w.on_event(*event);
-    return !w.stopped;
-  });
+  for (const auto& e : events) {
+    for (auto& o : w.stream->RenderObjects(e)) out.push_back({o.type, std::move(o.object)});
+  }
+  if (bookmark) add_lines(w.stream->BookmarkLine());
+  for (WatchEvent& event : out) {
+    if (w.stopped) return;
+    w.on_event(std::move(event));
+  }
 }
 
 class InProcessWatchHandle : public WatchHandle {

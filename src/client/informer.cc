@@ -175,8 +175,8 @@ Status Informer::WatchUntilEnd(bool* progressed) {
   uint64_t id = ++watch_id_;
   ASSIGN_OR_RETURN(watch_, client_->Watch(
                                resource_, ns_, options,
-                               [this, id](const WatchEvent& e) {
-                                 Push({id, false, e, Status::Ok()});
+                               [this, id](WatchEvent e) {
+                                 Push({id, false, std::move(e), Status::Ok()});
                                },
                                [this, id](const Status& s) {
                                  Push({id, true, WatchEvent{}, s});
@@ -194,37 +194,37 @@ Status Informer::WatchUntilEnd(bool* progressed) {
     if (in.closed) return in.status;
     if (in.event.type == "ERROR") return WatchErrorStatus(in.event.object);
     *progressed = true;
-    Apply(in.event);
+    Apply(std::move(in.event));
   }
 }
 
-void Informer::Apply(const WatchEvent& event) {
+void Informer::Apply(WatchEvent event) {
   std::string rv = Meta(event.object, "resourceVersion");
   if (!rv.empty()) resource_version_ = rv;
   if (event.type == "ADDED" || event.type == "MODIFIED") {
-    Upsert(event.object);
+    Upsert(std::move(event.object));
   } else if (event.type == "DELETED") {
     Remove(event.object);
   }
   // BOOKMARK: only its resourceVersion matters.
 }
 
-void Informer::Upsert(const json& object) {
+void Informer::Upsert(json object) {
   std::string key = KeyOf(object);
   std::optional<json> old;
+  const json* cached;
   {
     std::lock_guard<std::mutex> lock(cache_mu_);
-    auto it = cache_.find(key);
-    if (it != cache_.end()) {
-      old = std::move(it->second);
-      it->second = object;
-    } else {
-      cache_.emplace(key, object);
-    }
+    auto [it, inserted] = cache_.try_emplace(std::move(key));
+    if (!inserted) old = std::move(it->second);
+    it->second = std::move(object);
+    cached = &it->second;
   }
+  // Handlers read the cached object without the lock: only this thread
+  // changes the cache, and other threads' Get and List only read it.
   for (auto& h : handlers_) {
-    if (old && h.on_update) h.on_update(*old, object);
-    if (!old && h.on_add) h.on_add(object);
+    if (old && h.on_update) h.on_update(*old, *cached);
+    if (!old && h.on_add) h.on_add(*cached);
   }
 }
 

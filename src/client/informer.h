@@ -84,8 +84,8 @@ class Informer {
   // ends: Ok for a normal end, else why it failed. *progressed is set once an
   // event arrives.
   Status WatchUntilEnd(bool* progressed);
-  void Apply(const WatchEvent& event);
-  void Upsert(const json& object);
+  void Apply(WatchEvent event);
+  void Upsert(json object);
   void Remove(const json& object);
   void Push(Incoming incoming);
   // Waits d unless Stop() comes first; false when stopping.
