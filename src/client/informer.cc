@@ -1,6 +1,7 @@
 #include "client/informer.h"
 
 #include <algorithm>
+#include <charconv>
 
 #include "base/thread.h"
 #include "client/wire.h"
@@ -137,6 +138,7 @@ Status Informer::ListAndSync() {
     cache_ = fresh;
   }
   resource_version_ = list.resource_version;
+  MarkApplied(resource_version_);
   for (const auto& [key, object] : fresh) {
     auto it = old.find(key);
     if (it == old.end()) {
@@ -198,18 +200,28 @@ Status Informer::WatchUntilEnd(bool* progressed) {
   }
 }
 
+void Informer::MarkApplied(const std::string& resource_version) {
+  int64_t v = 0;
+  if (std::from_chars(resource_version.data(), resource_version.data() + resource_version.size(), v)
+          .ec != std::errc()) {
+    return;
+  }
+  if (v > applied_revision_.load()) applied_revision_.store(v);
+}
+
 void Informer::Apply(WatchEvent event) {
   std::string rv = Meta(event.object, "resourceVersion");
   if (!rv.empty()) resource_version_ = rv;
   if (event.type == "ADDED" || event.type == "MODIFIED") {
-    Upsert(std::move(event.object));
+    Upsert(std::move(event.object), rv);
   } else if (event.type == "DELETED") {
-    Remove(event.object);
+    Remove(event.object, rv);
+  } else if (event.type == "BOOKMARK") {
+    MarkApplied(rv);  // only its resourceVersion matters
   }
-  // BOOKMARK: only its resourceVersion matters.
 }
 
-void Informer::Upsert(json object) {
+void Informer::Upsert(json object, const std::string& resource_version) {
   std::string key = KeyOf(object);
   std::optional<json> old;
   const json* cached;
@@ -220,6 +232,7 @@ void Informer::Upsert(json object) {
     it->second = std::move(object);
     cached = &it->second;
   }
+  MarkApplied(resource_version);
   // Handlers read the cached object without the lock: only this thread
   // changes the cache, and other threads' Get and List only read it.
   for (auto& h : handlers_) {
@@ -228,11 +241,12 @@ void Informer::Upsert(json object) {
   }
 }
 
-void Informer::Remove(const json& object) {
+void Informer::Remove(const json& object, const std::string& resource_version) {
   {
     std::lock_guard<std::mutex> lock(cache_mu_);
     cache_.erase(KeyOf(object));
   }
+  MarkApplied(resource_version);
   for (auto& h : handlers_) {
     if (h.on_delete) h.on_delete(object);
   }

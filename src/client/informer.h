@@ -14,6 +14,7 @@
 // Get/List/HasSynced/WaitForSync may be called from any thread.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -69,6 +70,14 @@ class Informer {
 
   static std::string KeyOf(const json& object);
 
+  // The collection revision up to which every change is in the cache (0
+  // before the first list, or for resourceVersions that are not numbers). It
+  // rises before the handlers of that change run, so a controller that
+  // remembers its own writes until the informer shows them can tell, under
+  // the lock its handlers take, whether a write is already seen (or its
+  // object already deleted) and must not be remembered at all.
+  int64_t AppliedRevision() const { return applied_revision_.load(); }
+
  private:
   // A watch callback's news, queued for the informer's thread.
   struct Incoming {
@@ -85,8 +94,10 @@ class Informer {
   // event arrives.
   Status WatchUntilEnd(bool* progressed);
   void Apply(WatchEvent event);
-  void Upsert(json object);
-  void Remove(const json& object);
+  void Upsert(json object, const std::string& resource_version);
+  void Remove(const json& object, const std::string& resource_version);
+  // Raises AppliedRevision to resource_version (a number; others are ignored).
+  void MarkApplied(const std::string& resource_version);
   void Push(Incoming incoming);
   // Waits d unless Stop() comes first; false when stopping.
   bool SleepUnlessStopping(std::chrono::milliseconds d);
@@ -101,6 +112,7 @@ class Informer {
   mutable std::mutex cache_mu_;
   mutable std::condition_variable synced_cv_;
   std::map<std::string, json> cache_;
+  std::atomic<int64_t> applied_revision_{0};
   bool synced_ = false;
   bool stopped_ = false;  // guarded by cache_mu_: wakes WaitForSync
 

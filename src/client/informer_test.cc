@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
@@ -169,6 +170,59 @@ TEST_F(InformerTest, MetadataOnlyCachesMetadata) {
     EXPECT_EQ((*cached)["metadata"], created["metadata"]);
     EXPECT_FALSE(cached->contains("data")) << *cached;
   }
+}
+
+// Handlers already see the change's revision as applied: a controller
+// deciding under its handlers' lock whether to remember its own write relies
+// on it (the volume binder's assumed claims).
+TEST_F(InformerTest, AppliedRevisionRisesBeforeHandlersRun) {
+  json before = MustCreate(ConfigMap("before"));
+  Informer informer(client_, kConfigMaps, "default");
+  EXPECT_EQ(informer.AppliedRevision(), 0);
+  std::mutex mu;
+  std::vector<std::string> lagging;  // handler calls that saw an older revision
+  auto check = [&](const json& o) {
+    int64_t rv = std::stoll(o["metadata"]["resourceVersion"].get<std::string>());
+    if (informer.AppliedRevision() < rv) {
+      std::lock_guard<std::mutex> lock(mu);
+      lagging.push_back(Name(o));
+    }
+  };
+  Recorder rec;
+  InformerHandler h = rec.Handler();
+  InformerHandler checking;
+  checking.on_add = [&](const json& o) {
+    check(o);
+    h.on_add(o);
+  };
+  checking.on_update = [&](const json& old, const json& o) {
+    check(o);
+    h.on_update(old, o);
+  };
+  std::atomic<int64_t> deleted_rv{0};
+  checking.on_delete = [&](const json& o) {
+    deleted_rv = std::stoll(o["metadata"]["resourceVersion"].get<std::string>());
+    h.on_delete(o);
+  };
+  informer.AddHandler(checking);
+  informer.Start();
+  ASSERT_TRUE(informer.WaitForSync(seconds(10)));
+  EXPECT_GE(informer.AppliedRevision(),
+            std::stoll(before["metadata"]["resourceVersion"].get<std::string>()));
+  json after = MustCreate(ConfigMap("after"));
+  after["data"]["k"] = "v2";
+  auto updated = client_->Update(kConfigMaps, "default", after);
+  ASSERT_TRUE(updated.ok()) << updated.status().ToString();
+  ASSERT_TRUE(rec.WaitForCount(3));
+  EXPECT_GE(informer.AppliedRevision(),
+            std::stoll((*updated)["metadata"]["resourceVersion"].get<std::string>()));
+  // A delete leaves nothing to compare in a handler, but raises it too.
+  ASSERT_TRUE(client_->Delete(kConfigMaps, "default", "after").ok());
+  ASSERT_TRUE(rec.WaitForCount(4));
+  EXPECT_GT(deleted_rv.load(), 0);
+  EXPECT_GE(informer.AppliedRevision(), deleted_rv.load());
+  std::lock_guard<std::mutex> lock(mu);
+  EXPECT_TRUE(lagging.empty()) << lagging.size() << " handler calls ran before their revision";
 }
 
 TEST_F(InformerTest, StopIsPromptAndFinal) {

@@ -388,12 +388,20 @@ class VolumeBinderImpl : public VolumeBinder {
     for (auto& [name, v] : all) out.push_back(std::move(v));
     return out;
   }
+  // Remembers what this controller just wrote until its informer shows it.
+  // Not when the informer is already there: it may have seen the write and
+  // even the object's deletion, whose handler ran before this, and nothing
+  // would ever forget the assumption (a deleted claim would look bound
+  // forever). The informer raises AppliedRevision before its handlers take
+  // mu_, so checking under mu_ leaves no gap.
   void AssumeClaim(const json& claim) {
     std::lock_guard lock(mu_);
+    if (claims_.AppliedRevision() >= ResourceVersion(claim)) return;
     assumed_claims_[ClaimKey(Namespace(claim), Name(claim))] = claim;
   }
   void AssumeVolume(const json& pv) {
     std::lock_guard lock(mu_);
+    if (volumes_.AppliedRevision() >= ResourceVersion(pv)) return;
     assumed_volumes_[Name(pv)] = pv;
   }
 
