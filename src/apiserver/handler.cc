@@ -523,13 +523,11 @@ class WatchStreamImpl : public WatchStream {
     return selected ? Line(selected->first, selected->second) : "";
   }
 
-  std::vector<Object> RenderObjects(const store::Event& event) override {
+  std::optional<Object> RenderObject(const store::Event& event) override {
     auto selected = Select(event);
-    if (!selected) return {};
+    if (!selected) return std::nullopt;
     last_sent_revision_ = std::max(last_sent_revision_, last_revision_);
-    std::vector<Object> out;
-    out.push_back({selected->first, View(selected->second->object)});
-    return out;
+    return Object{selected->first, View(selected->second->object)};
   }
 
   // What one store event means to this watch: the event type and object to

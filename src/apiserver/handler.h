@@ -16,6 +16,7 @@
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -54,14 +55,15 @@ class WatchStream {
   // Zero or more lines (each newline-terminated) for one store event, after
   // selector filtering: an object that stops matching is sent as DELETED.
   virtual std::string Render(const store::Event& event) = 0;
-  // The same events as objects, for a consumer in this process: no
-  // serialization to be parsed back (the in-process client's informers
-  // would otherwise parse every object of every kind they watch).
+  // The same event as an object (none when nothing is sent), for a consumer
+  // in this process: no serialization to be parsed back (the in-process
+  // client's informers would otherwise parse every object of every kind
+  // they watch).
   struct Object {
     const char* type;  // ADDED MODIFIED DELETED
     nlohmann::json object;
   };
-  virtual std::vector<Object> RenderObjects(const store::Event& event) = 0;
+  virtual std::optional<Object> RenderObject(const store::Event& event) = 0;
   // A BOOKMARK line carrying the newest revision seen, or "" when the client did
   // not ask for bookmarks or nothing happened since the last line.
   virtual std::string BookmarkLine() = 0;

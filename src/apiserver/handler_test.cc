@@ -1682,10 +1682,10 @@ TEST_F(HandlerTest, MetadataOnlyGetListAndWatch) {
   ASSERT_EQ(lines.size(), 1u);
   EXPECT_EQ(lines[0]["type"], "ADDED");
   expect_metadata_of(lines[0]["object"], c);
-  auto objects = (*stream)->RenderObjects(got[0]);
-  ASSERT_EQ(objects.size(), 1u);
-  EXPECT_STREQ(objects[0].type, "ADDED");
-  EXPECT_EQ(objects[0].object, lines[0]["object"]);
+  auto object = (*stream)->RenderObject(got[0]);
+  ASSERT_TRUE(object.has_value());
+  EXPECT_STREQ(object->type, "ADDED");
+  EXPECT_EQ(object->object, lines[0]["object"]);
 }
 
 TEST_F(HandlerTest, WatchFromARevisionSendsOnlyLaterEvents) {
@@ -1745,8 +1745,8 @@ TEST_F(HandlerTest, SelectorWatchTurnsMatchChangesIntoAddedAndDeleted) {
   // The in-process client's path: the same events as objects, not text.
   std::vector<json> objects;
   for (const auto& e : got) {
-    for (auto& o : stream->RenderObjects(e)) {
-      objects.push_back({{"type", o.type}, {"object", std::move(o.object)}});
+    if (auto o = stream->RenderObject(e)) {
+      objects.push_back({{"type", o->type}, {"object", std::move(o->object)}});
     }
   }
   EXPECT_EQ(objects, lines);

@@ -1,5 +1,6 @@
 #include "client/client.h"
 
+#include <charconv>
 #include <string_view>
 
 #include "client/wire.h"
@@ -147,6 +148,17 @@ json DeleteOptionsBody(const DeleteOptions& options) {
 }
 
 }  // namespace
+
+int64_t ResourceVersionNumber(const std::string& resource_version) {
+  int64_t v = 0;
+  auto [end, ec] = std::from_chars(resource_version.data(),
+                                   resource_version.data() + resource_version.size(), v);
+  return ec == std::errc() ? v : 0;
+}
+
+int64_t ResourceVersionNumber(const json& object) {
+  return ResourceVersionNumber(MetaString(object, "resourceVersion"));
+}
 
 std::string ResourcePath(const Resource& r, const std::string& ns, const std::string& name,
                          const std::string& subresource) {

@@ -46,6 +46,12 @@ inline const Resource kStorageClasses{"storage.k8s.io", "v1", "storageclasses", 
 inline const Resource kLeases{"coordination.k8s.io", "v1", "leases", true};
 inline const Resource kStatefulSets{"apps", "v1", "statefulsets", true};
 
+// A resourceVersion as the revision it is on both stores, for ordering
+// versions; 0 when empty or not a number.
+int64_t ResourceVersionNumber(const std::string& resource_version);
+// The same for an object's metadata.resourceVersion.
+int64_t ResourceVersionNumber(const json& object);
+
 // "/api/v1/namespaces/ns/pods/name/sub" and its shorter forms: ns is ignored
 // for cluster-scoped resources; empty name gives the collection.
 std::string ResourcePath(const Resource& r, const std::string& ns, const std::string& name = "",

@@ -198,7 +198,7 @@ void Dispatcher::Deliver(InProcessWatch& w, bool initial, const std::deque<store
     for (const auto& line : w.stream->TakeInitialLines()) add_lines(line);
   }
   for (const auto& e : events) {
-    for (auto& o : w.stream->RenderObjects(e)) out.push_back({o.type, std::move(o.object)});
+    if (auto o = w.stream->RenderObject(e)) out.push_back({o->type, std::move(o->object)});
   }
   if (bookmark) add_lines(w.stream->BookmarkLine());
   for (WatchEvent& event : out) {

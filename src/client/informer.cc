@@ -1,7 +1,6 @@
 #include "client/informer.h"
 
 #include <algorithm>
-#include <charconv>
 
 #include "base/thread.h"
 #include "client/wire.h"
@@ -201,11 +200,7 @@ Status Informer::WatchUntilEnd(bool* progressed) {
 }
 
 void Informer::MarkApplied(const std::string& resource_version) {
-  int64_t v = 0;
-  if (std::from_chars(resource_version.data(), resource_version.data() + resource_version.size(), v)
-          .ec != std::errc()) {
-    return;
-  }
+  int64_t v = ResourceVersionNumber(resource_version);
   if (v > applied_revision_.load()) applied_revision_.store(v);
 }
 

@@ -96,7 +96,7 @@ class Informer {
   void Apply(WatchEvent event);
   void Upsert(json object, const std::string& resource_version);
   void Remove(const json& object, const std::string& resource_version);
-  // Raises AppliedRevision to resource_version (a number; others are ignored).
+  // Raises AppliedRevision to resource_version (ResourceVersionNumber; 0 changes nothing).
   void MarkApplied(const std::string& resource_version);
   void Push(Incoming incoming);
   // Waits d unless Stop() comes first; false when stopping.

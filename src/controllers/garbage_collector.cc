@@ -68,6 +68,16 @@ std::vector<client::Resource> DefaultResources() {
   return out;
 }
 
+// Owner references, finalizers and deletion timestamps are all the collector
+// reads: it lists and caches only metadata, as Kubernetes' does, so watching
+// every kind costs a small object per change instead of a whole one (a third
+// of the API server's create throughput otherwise).
+client::ListOptions MetadataOnly() {
+  client::ListOptions options;
+  options.metadata_only = true;
+  return options;
+}
+
 // What an owner reference points at, as Kubernetes' garbage collector sees it.
 enum class OwnerState {
   kLive,     // exists and is not waiting for its dependents
@@ -80,14 +90,8 @@ class GarbageCollectorImpl : public GarbageCollector {
   GarbageCollectorImpl(client::Client* client, GarbageCollectorOptions options)
       : client_(client), options_(std::move(options)) {
     if (options_.resources.empty()) options_.resources = DefaultResources();
-    // Owner references, finalizers and deletion timestamps are all the
-    // collector reads: it caches only metadata, as Kubernetes' does, so
-    // watching every kind costs a small parse per change instead of a whole
-    // object's (a third of the API server's create throughput otherwise).
-    client::ListOptions metadata_only;
-    metadata_only.metadata_only = true;
     for (const client::Resource& r : options_.resources) {
-      informers_.push_back(std::make_unique<client::Informer>(client, r, "", metadata_only));
+      informers_.push_back(std::make_unique<client::Informer>(client, r, "", MetadataOnly()));
     }
   }
 
@@ -264,9 +268,7 @@ class GarbageCollectorImpl : public GarbageCollector {
       const client::Resource& r = options_.resources[k];
       // A namespaced owner has dependents only in its namespace.
       if (!ns.empty() && !r.namespaced) continue;
-      client::ListOptions metadata_only;
-      metadata_only.metadata_only = true;
-      auto list = client_->List(r, r.namespaced ? ns : "", metadata_only);
+      auto list = client_->List(r, r.namespaced ? ns : "", MetadataOnly());
       if (!list.ok()) return list.status();
       for (json& item : list->items) {
         if (OwnerUids(item).count(uid)) out.emplace_back(k, std::move(item));

@@ -57,12 +57,7 @@ int64_t Int64Or(const json& obj, const char* name, int64_t fallback) {
   return v.is_number_integer() ? v.get<int64_t>() : fallback;
 }
 
-int64_t ResourceVersion(const json& obj) {
-  std::string rv = Str(Meta(obj), "resourceVersion");
-  int64_t out = 0;
-  std::from_chars(rv.data(), rv.data() + rv.size(), out);
-  return out;
-}
+using client::ResourceVersionNumber;
 
 std::string Join(const std::string& a, const std::string& b) {
   std::string out = a;
@@ -330,7 +325,7 @@ struct Expectation {
 
 bool Satisfied(const Expectation& e, const json* cached) {
   if (e.deletion) return cached == nullptr || Uid(*cached) != e.uid || IsTerminating(*cached);
-  return cached != nullptr && ResourceVersion(*cached) >= e.rv;
+  return cached != nullptr && ResourceVersionNumber(*cached) >= e.rv;
 }
 
 class StatefulSetControllerImpl : public StatefulSetController {
@@ -424,7 +419,8 @@ class StatefulSetControllerImpl : public StatefulSetController {
   }
 
   void ExpectWrite(const std::string& set_key, Kind kind, const json& written) {
-    Expect(set_key, {kind, client::Informer::KeyOf(written), "", ResourceVersion(written), false});
+    Expect(set_key,
+           {kind, client::Informer::KeyOf(written), "", ResourceVersionNumber(written), false});
   }
 
   void ExpectDeletion(const std::string& set_key, Kind kind, const json& obj) {

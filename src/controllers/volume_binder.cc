@@ -45,12 +45,7 @@ std::string Annotation(const json& o, const char* key) {
 bool Deleting(const json& o) { return !Field(Meta(o), "deletionTimestamp").is_null(); }
 std::string Phase(const json& o) { return Str(Field(o, "status"), "phase"); }
 
-int64_t ResourceVersion(const json& o) {
-  std::string rv = Str(Meta(o), "resourceVersion");
-  int64_t v = 0;
-  if (std::from_chars(rv.data(), rv.data() + rv.size(), v).ec != std::errc()) return 0;
-  return v;
-}
+using client::ResourceVersionNumber;
 
 int64_t Bytes(const json& v) { return api::QuantityFromJson(v).value_or(0); }
 const json& ClaimRequest(const json& claim) {
@@ -339,7 +334,7 @@ class VolumeBinderImpl : public VolumeBinder {
   void Caught(const json& seen, std::map<std::string, json>* assumed, const std::string& key) {
     std::lock_guard lock(mu_);
     auto it = assumed->find(key);
-    if (it != assumed->end() && ResourceVersion(seen) >= ResourceVersion(it->second)) {
+    if (it != assumed->end() && ResourceVersionNumber(seen) >= ResourceVersionNumber(it->second)) {
       assumed->erase(it);
     }
   }
@@ -363,7 +358,8 @@ class VolumeBinderImpl : public VolumeBinder {
     std::lock_guard lock(mu_);
     auto it = assumed.find(key);
     if (it == assumed.end()) return cached;
-    if (!cached || ResourceVersion(it->second) > ResourceVersion(*cached)) return it->second;
+    if (!cached || ResourceVersionNumber(it->second) > ResourceVersionNumber(*cached))
+      return it->second;
     return cached;
   }
   std::optional<json> GetClaim(const std::string& key) {
@@ -381,7 +377,8 @@ class VolumeBinderImpl : public VolumeBinder {
     std::lock_guard lock(mu_);
     for (const auto& [name, v] : assumed_volumes_) {
       auto it = all.find(name);
-      if (it == all.end() || ResourceVersion(v) > ResourceVersion(it->second)) all[name] = v;
+      if (it == all.end() || ResourceVersionNumber(v) > ResourceVersionNumber(it->second))
+        all[name] = v;
     }
     std::vector<json> out;
     out.reserve(all.size());
@@ -396,12 +393,12 @@ class VolumeBinderImpl : public VolumeBinder {
   // mu_, so checking under mu_ leaves no gap.
   void AssumeClaim(const json& claim) {
     std::lock_guard lock(mu_);
-    if (claims_.AppliedRevision() >= ResourceVersion(claim)) return;
+    if (claims_.AppliedRevision() >= ResourceVersionNumber(claim)) return;
     assumed_claims_[ClaimKey(Namespace(claim), Name(claim))] = claim;
   }
   void AssumeVolume(const json& pv) {
     std::lock_guard lock(mu_);
-    if (volumes_.AppliedRevision() >= ResourceVersion(pv)) return;
+    if (volumes_.AppliedRevision() >= ResourceVersionNumber(pv)) return;
     assumed_volumes_[Name(pv)] = pv;
   }
 
