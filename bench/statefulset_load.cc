@@ -94,6 +94,9 @@ int main(int argc, char** argv) {
   app.add_option("--probe-period", probe_period, "Exec readiness probe period; 0: no probe")
       ->capture_default_str();
   app.add_option("--timeout", timeout_s)->capture_default_str();
+  bool per_pet = false;
+  app.add_flag("--per-pet", per_pet,
+               "Also print each pet's timeline to stderr (ms from the set's creation)");
   CLI11_PARSE(app, argc, argv);
 
   auto options = kennel::client::HttpOptionsFromKubeconfig(kubeconfig);
@@ -202,6 +205,13 @@ int main(int argc, char** argv) {
       provisioner.push_back(Ms(*p.bound, storage_ready));
       agent.push_back(Ms(storage_ready, *p.ready));
       ready_times.push_back(Ms(start, *p.ready));
+      if (per_pet) {
+        std::fprintf(stderr,
+                     "pet %d: created %.1f bound %.1f claim_bound %.1f running %.1f ready %.1f\n",
+                     ordinal, Ms(start, *p.created), Ms(start, *p.bound),
+                     p.claim_bound ? Ms(start, *p.claim_bound) : -1.0,
+                     p.running ? Ms(start, *p.running) : -1.0, Ms(start, *p.ready));
+      }
     }
   }
   std::sort(ready_times.begin(), ready_times.end());

@@ -16,13 +16,18 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdint>
 #include <cstring>
+#include <string>
+#include <string_view>
+#include <vector>
 
 #include "agent/internal/cgroup.h"
 #include "agent/internal/container.h"
 #include "agent/internal/exec.h"
 #include "agent/internal/rootfs.h"
 #include "agent/internal/shim.h"
+#include "agent/internal/shim_launcher.h"
 #include "agent/internal/sys.h"
 #include "agent/runtime.h"
 
@@ -87,12 +92,12 @@ ShimLaunch PrepareShimLaunch(const std::string& state_dir) {
   return l;
 }
 
-// Starts `<binary> shim STATE_DIR` detached: the child we fork only starts a
-// new session and forks the shim, then exits at once and is reaped here, so
-// the shim is reparented to init (never our zombie) and survives our death.
+// Starts the shim detached, through the shim launcher if there is one, else
+// as `<binary> shim STATE_DIR`: the child we fork only starts a new session
+// and forks the shim, then exits at once and is reaped here, so the shim is
+// reparented to init (never our zombie) and survives our death.
 // Returns the read end of the shim's report pipe.
 StatusOr<UniqueFd> SpawnShim(const std::string& state_dir) {
-  ShimLaunch launch = PrepareShimLaunch(state_dir);
   int report[2];
   if (::pipe2(report, O_CLOEXEC) != 0) return ErrnoStatus("pipe");
   UniqueFd report_read(report[0]);
@@ -103,6 +108,10 @@ StatusOr<UniqueFd> SpawnShim(const std::string& state_dir) {
   UniqueFd log(::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
   if (!log.valid()) return ErrnoStatus("open " + log_path);
 
+  Status launched = internal::LaunchShim(state_dir, null.get(), log.get(), report_write.get());
+  if (launched.ok()) return report_read;  // the shim holds the write end now
+  if (launched.code() != Code::kUnavailable) return launched;
+  ShimLaunch launch = PrepareShimLaunch(state_dir);
   pid_t child = ::fork();
   if (child < 0) return ErrnoStatus("fork");
   if (child == 0) {
@@ -272,6 +281,86 @@ void WriteBestEffort(int fd, const char* text) {
   ::_exit(128 + sig);
 }
 
+// The plan as bytes and descriptors for the shim launcher, which forks the
+// process (RunEncodedExec) so that this one need not fork itself.
+void PutU32(std::string& out, uint32_t v) { out.append(reinterpret_cast<const char*>(&v), 4); }
+
+void PutString(std::string& out, const std::string& s) {
+  PutU32(out, static_cast<uint32_t>(s.size()));
+  out += s;
+}
+
+void PutStrings(std::string& out, const std::vector<std::string>& list) {
+  PutU32(out, static_cast<uint32_t>(list.size()));
+  for (const std::string& s : list) PutString(out, s);
+}
+
+bool GetU32(std::string_view& in, uint32_t* v) {
+  if (in.size() < 4) return false;
+  std::memcpy(v, in.data(), 4);
+  in.remove_prefix(4);
+  return true;
+}
+
+bool GetString(std::string_view& in, std::string* s) {
+  uint32_t size = 0;
+  if (!GetU32(in, &size) || in.size() < size) return false;
+  s->assign(in.data(), size);
+  in.remove_prefix(size);
+  return true;
+}
+
+bool GetStrings(std::string_view& in, std::vector<std::string>* list) {
+  uint32_t count = 0;
+  if (!GetU32(in, &count) || count > in.size()) return false;
+  list->resize(count);
+  for (std::string& s : *list) {
+    if (!GetString(in, &s)) return false;
+  }
+  return true;
+}
+
+std::string EncodeExecPlan(const ExecPlan& plan, std::vector<int>* fds) {
+  std::string out;
+  PutU32(out, plan.in_namespaces ? 1 : 0);
+  PutU32(out, static_cast<uint32_t>(plan.namespaces.size()));
+  for (size_t i = 0; i < plan.namespaces.size(); ++i) {
+    PutU32(out, static_cast<uint32_t>(plan.namespace_types[i]));
+    fds->push_back(plan.namespaces[i].get());
+  }
+  PutU32(out, static_cast<uint32_t>(plan.cgroup_procs.size()));
+  for (const UniqueFd& fd : plan.cgroup_procs) fds->push_back(fd.get());
+  for (int fd : plan.stdio) fds->push_back(fd);
+  PutString(out, plan.working_dir);
+  PutStrings(out, plan.exec.argv_storage);
+  PutStrings(out, plan.exec.env_storage);
+  return out;
+}
+
+// The inverse of EncodeExecPlan: false if the bytes and fds do not match.
+bool DecodeExecPlan(std::string_view in, const int* fds, int fd_count, ExecPlan* plan) {
+  uint32_t flag = 0, namespaces = 0, cgroups = 0;
+  if (!GetU32(in, &flag) || !GetU32(in, &namespaces)) return false;
+  plan->in_namespaces = flag != 0;
+  int next = 0;
+  for (uint32_t i = 0; i < namespaces; ++i) {
+    uint32_t type = 0;
+    if (!GetU32(in, &type) || next >= fd_count) return false;
+    plan->namespace_types.push_back(static_cast<int>(type));
+    plan->namespaces.emplace_back(fds[next++]);
+  }
+  if (!GetU32(in, &cgroups) || cgroups > static_cast<uint32_t>(fd_count)) return false;
+  for (uint32_t i = 0; i < cgroups; ++i) plan->cgroup_procs.emplace_back(fds[next++]);
+  if (fd_count - next != 3) return false;
+  for (int& fd : plan->stdio) fd = fds[next++];
+  std::vector<std::string> argv, env;
+  if (!GetString(in, &plan->working_dir) || !GetStrings(in, &argv) || !GetStrings(in, &env)) {
+    return false;
+  }
+  plan->exec = internal::PrepareExec(argv, env);
+  return in.empty() && !argv.empty();
+}
+
 StatusOr<ExecPlan> PlanExec(const std::string& state_dir, const std::vector<std::string>& argv,
                             const std::vector<std::string>& env, int stdin_fd, int stdout_fd,
                             int stderr_fd) {
@@ -395,10 +484,23 @@ StatusOr<pid_t> ExecInContainer(const std::string& state_dir, const std::vector<
                                 const std::vector<std::string>& env, int stdin_fd, int stdout_fd,
                                 int stderr_fd) {
   ASSIGN_OR_RETURN(ExecPlan plan, PlanExec(state_dir, argv, env, stdin_fd, stdout_fd, stderr_fd));
+  std::vector<int> fds;
+  std::string encoded = EncodeExecPlan(plan, &fds);
+  StatusOr<pid_t> launched = internal::LaunchExec(encoded, fds);
+  if (launched.ok() || launched.status().code() != Code::kUnavailable) return launched;
   pid_t pid = ::fork();
   if (pid < 0) return ErrnoStatus("fork");
   if (pid == 0) RunExecChild(plan);
   return pid;
 }
 
+namespace internal {
+
+void RunEncodedExec(std::string_view encoded, const int* fds, int fd_count) {
+  ExecPlan plan;
+  if (!DecodeExecPlan(encoded, fds, fd_count, &plan)) ::_exit(126);
+  RunExecChild(plan);
+}
+
+}  // namespace internal
 }  // namespace kennel::agent

@@ -18,11 +18,13 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <cstddef>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <mutex>
 #include <random>
 #include <sstream>
 #include <string>
@@ -31,7 +33,9 @@
 
 #include "agent/internal/cgroup.h"
 #include "agent/internal/container.h"
+#include "agent/internal/exec.h"
 #include "agent/internal/netlink.h"
+#include "agent/internal/shim.h"
 #include "agent/internal/sys.h"
 
 namespace kennel::agent {
@@ -595,6 +599,112 @@ TEST_F(RuntimeTest, ExecRunsInsideTheContainer) {
   ASSERT_TRUE(SignalContainer(spec.state_dir, SIGKILL).ok());
   EXPECT_EQ(WaitExited(spec).exit_code, 137);
   EXPECT_FALSE(ExecInContainer(spec.state_dir, {"true"}, {}, -1, -1, -1).ok());
+}
+
+// Runs cmd in the container; its exit code and what it wrote to stdout.
+std::pair<int, std::string> ExecOutput(const std::string& state_dir,
+                                       const std::vector<std::string>& cmd) {
+  int out[2];
+  if (::pipe2(out, O_CLOEXEC) != 0) return {-1, "pipe"};
+  auto pid = ExecInContainer(state_dir, cmd, {}, -1, out[1], -1);
+  ::close(out[1]);
+  if (!pid.ok()) {
+    ::close(out[0]);
+    return {-1, pid.status().ToString()};
+  }
+  std::string output;
+  char buf[256];
+  ssize_t n;
+  while ((n = ::read(out[0], buf, sizeof(buf))) > 0) output.append(buf, n);
+  ::close(out[0]);
+  int wstatus = 0;
+  // The process is our child even though the launcher forked it.
+  if (::waitpid(*pid, &wstatus, 0) != *pid || !WIFEXITED(wstatus)) return {-1, output};
+  return {WEXITSTATUS(wstatus), output};
+}
+
+// The pid of our child process named comm, or 0.
+pid_t ChildNamed(const std::string& comm) {
+  for (const auto& e : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = e.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::string stat = ReadText(e.path().string() + "/stat");
+    size_t open = stat.find('('), close = stat.rfind(')');
+    if (open == std::string::npos || close == std::string::npos) continue;
+    std::istringstream rest(stat.substr(close + 2));
+    char state;
+    pid_t ppid = 0;
+    rest >> state >> ppid;
+    if (ppid == ::getpid() && stat.substr(open + 1, close - open - 1) == comm) {
+      return std::stoi(name);
+    }
+  }
+  return 0;
+}
+
+// With the launcher, shims and exec'd processes start without this process
+// forking (or exec'ing a binary): the shim binary below does not exist, so
+// only the launcher can have started them.
+TEST_F(RuntimeTest, LauncherStartsShimsAndExecs) {
+  ASSERT_TRUE(StartShimLauncher().ok()) << "this test binary must be single-threaded here";
+  ASSERT_EQ(::setenv(internal::kShimBinaryEnv, "/nonexistent/kennel", 1), 0);
+  auto sandbox = NewSandbox("launched");
+  ASSERT_TRUE(sandbox.ok()) << sandbox.status().ToString();
+  auto spec = NewSpec(*sandbox, {"sleep", "1000"});
+  auto started = Start(*sandbox, spec);
+  EXPECT_TRUE(started.ok() && started->state == State::kRunning)
+      << started.status().ToString() << ReadText(spec.state_dir + "/shim.log");
+  auto state = internal::ReadContainerState(spec.state_dir);
+  ASSERT_TRUE(state.ok());
+  EXPECT_EQ(ReadText("/proc/" + std::to_string(state->shim_pid) + "/comm"), "kennel-shim\n");
+  EXPECT_NE(::getsid(state->shim_pid), ::getsid(0));  // detached, as by exec
+
+  auto [code, output] = ExecOutput(spec.state_dir, {"sh", "-c", "hostname; echo $PATH"});
+  EXPECT_EQ(code, 0) << output;
+  EXPECT_EQ(output, "launched\n" + std::string(internal::kDefaultPath) + "\n");
+  auto missing = ExecOutput(spec.state_dir, {"kennel-no-such-binary"});
+  EXPECT_EQ(missing.first, 127);
+  // Signals for the waited-for pid still reach the process inside.
+  auto pid = ExecInContainer(spec.state_dir, {"sleep", "1000"}, {}, -1, -1, -1);
+  ASSERT_TRUE(pid.ok());
+  ASSERT_EQ(::kill(*pid, SIGTERM), 0);
+  int wstatus = 0;
+  ASSERT_EQ(::waitpid(*pid, &wstatus, 0), *pid);
+  EXPECT_TRUE(WIFSIGNALED(wstatus) && WTERMSIG(wstatus) == SIGTERM);
+
+  // A launcher that died: containers start by exec again (with a binary
+  // that exists), and so do execs.
+  const pid_t launcher = ChildNamed("kennel-launcher");
+  ASSERT_GT(launcher, 0);
+  ASSERT_EQ(::kill(launcher, SIGKILL), 0);
+  ASSERT_EQ(::waitpid(launcher, nullptr, 0), launcher);
+  ::unsetenv(internal::kShimBinaryEnv);
+  auto second = NewSpec(*sandbox, {"sleep", "1000"});
+  auto restarted = Start(*sandbox, second);
+  EXPECT_TRUE(restarted.ok() && restarted->state == State::kRunning)
+      << restarted.status().ToString();
+  EXPECT_EQ(ExecOutput(second.state_dir, {"hostname"}).second, "launched\n");
+  StopShimLauncher();
+}
+
+TEST_F(RuntimeTest, LauncherRefusesAMultiThreadedProcess) {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  std::thread waiter([&] {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return done; });
+  });
+  Status st = StartShimLauncher();
+  {
+    std::lock_guard lock(mu);
+    done = true;
+  }
+  cv.notify_all();
+  waiter.join();
+  EXPECT_EQ(st.code(), Code::kInternal);
+  EXPECT_NE(st.message().find("one thread"), std::string::npos) << st.message();
+  EXPECT_EQ(ChildNamed("kennel-launcher"), 0);
 }
 
 TEST_F(RuntimeTest, IsolationNoneRunsAPlainHostProcess) {

@@ -43,6 +43,13 @@ sigset_t BlockStopSignals() {
   return set;
 }
 
+// Before any thread starts (it forks): containers' shims then start without
+// an exec of this binary. Without it they still start, only slower.
+void StartShimLauncherOrWarn() {
+  kennel::Status started = kennel::agent::StartShimLauncher();
+  if (!started.ok()) spdlog::warn("agent: no shim launcher: {}", started.message());
+}
+
 // The controllers and the scheduler: they run on the leader only. The
 // destructor stops them, the scheduler first.
 struct Controllers {
@@ -212,6 +219,7 @@ int Fail(const kennel::Status& status) {
 int RunServer(const kennel::apiserver::ServerOptions& options, ControlPlaneOptions cp_options,
               std::optional<kennel::agent::AgentOptions> agent_options) {
   sigset_t signals = BlockStopSignals();
+  if (agent_options) StartShimLauncherOrWarn();
   // A bad configuration file stops us before anything starts.
   if (!cp_options.scheduler_config.empty()) {
     auto config = kennel::scheduler::LoadSchedulerConfig(cp_options.scheduler_config);
@@ -287,6 +295,7 @@ struct AgentFlags {
 
 int RunAgent(const AgentFlags& flags, const kennel::agent::AgentOptions& options) {
   sigset_t signals = BlockStopSignals();
+  StartShimLauncherOrWarn();
   kennel::client::HttpClientOptions http;
   http.server = flags.server;
   http.token = flags.token;
