@@ -549,6 +549,16 @@ TEST_F(RuntimeTest, SandboxesOnTheBridgeTalkTcp) {
   EXPECT_TRUE(LogContains(remote, "stdout F hello from server\n")) << ReadText(remote.log_path);
 }
 
+// Everything fd yields until EOF; closes it.
+std::string ReadAllAndClose(int fd) {
+  std::string output;
+  char buf[256];
+  ssize_t n;
+  while ((n = ::read(fd, buf, sizeof(buf))) > 0) output.append(buf, n);
+  ::close(fd);
+  return output;
+}
+
 TEST_F(RuntimeTest, ExecRunsInsideTheContainer) {
   auto sandbox = NewSandbox("exec-pod");
   ASSERT_TRUE(sandbox.ok()) << sandbox.status().ToString();
@@ -564,11 +574,7 @@ TEST_F(RuntimeTest, ExecRunsInsideTheContainer) {
       {"MSG=hi"}, -1, out[1], out[1]);
   ::close(out[1]);
   ASSERT_TRUE(pid.ok()) << pid.status().ToString();
-  std::string output;
-  char buf[256];
-  ssize_t n;
-  while ((n = ::read(out[0], buf, sizeof(buf))) > 0) output.append(buf, n);
-  ::close(out[0]);
+  std::string output = ReadAllAndClose(out[0]);
   int wstatus = 0;
   ASSERT_EQ(::waitpid(*pid, &wstatus, 0), *pid);
   ASSERT_TRUE(WIFEXITED(wstatus));
@@ -580,9 +586,7 @@ TEST_F(RuntimeTest, ExecRunsInsideTheContainer) {
   pid = ExecInContainer(spec.state_dir, {"kennel-no-such-binary"}, {}, -1, -1, out[1]);
   ::close(out[1]);
   ASSERT_TRUE(pid.ok());
-  output.clear();
-  while ((n = ::read(out[0], buf, sizeof(buf))) > 0) output.append(buf, n);
-  ::close(out[0]);
+  output = ReadAllAndClose(out[0]);
   ASSERT_EQ(::waitpid(*pid, &wstatus, 0), *pid);
   ASSERT_TRUE(WIFEXITED(wstatus));
   EXPECT_EQ(WEXITSTATUS(wstatus), 127);
@@ -612,11 +616,7 @@ std::pair<int, std::string> ExecOutput(const std::string& state_dir,
     ::close(out[0]);
     return {-1, pid.status().ToString()};
   }
-  std::string output;
-  char buf[256];
-  ssize_t n;
-  while ((n = ::read(out[0], buf, sizeof(buf))) > 0) output.append(buf, n);
-  ::close(out[0]);
+  std::string output = ReadAllAndClose(out[0]);
   int wstatus = 0;
   // The process is our child even though the launcher forked it.
   if (::waitpid(*pid, &wstatus, 0) != *pid || !WIFEXITED(wstatus)) return {-1, output};
