@@ -349,7 +349,7 @@ bool DecodeExecPlan(std::string_view in, const int* fds, int fd_count, ExecPlan*
     plan->namespace_types.push_back(static_cast<int>(type));
     plan->namespaces.emplace_back(fds[next++]);
   }
-  if (!GetU32(in, &cgroups) || cgroups > static_cast<uint32_t>(fd_count)) return false;
+  if (!GetU32(in, &cgroups) || cgroups > static_cast<uint32_t>(fd_count - next)) return false;
   for (uint32_t i = 0; i < cgroups; ++i) plan->cgroup_procs.emplace_back(fds[next++]);
   if (fd_count - next != 3) return false;
   for (int& fd : plan->stdio) fd = fds[next++];
