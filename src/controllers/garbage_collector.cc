@@ -448,7 +448,10 @@ class GarbageCollectorImpl : public GarbageCollector {
           break;
       }
     }
-    if (live && gone.empty() && waiting.empty()) return false;
+    // Nothing gone or waiting: keep it. That includes a live version whose
+    // references an orphaning removed since the cached one was read; it has
+    // no owner left and must not be taken for an object whose owners all went.
+    if (gone.empty() && waiting.empty()) return false;
     if (apply == Apply::kNo) return true;
     if (live) {
       gone.insert(waiting.begin(), waiting.end());
