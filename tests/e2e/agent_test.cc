@@ -16,11 +16,11 @@ using std::chrono::seconds;
 
 TEST(AgentTest, JoinsAServerAndRunsItsPods) {
   if (geteuid() != 0) GTEST_SKIP() << "pods need root for namespaces";
+  NetworkSlot slot;
   TempDir server_dir, agent_dir;
   const std::string node = "remote-" + std::to_string(getpid());
   const std::string bridge = "ka" + std::to_string(getpid());
-  KennelServer server(server_dir.path(), "127.0.0.1:0",
-                      {"--cluster-cidr", "10." + std::to_string(100 + getpid() % 150) + ".0.0/16"});
+  KennelServer server(server_dir.path(), "127.0.0.1:0", {"--cluster-cidr", slot.ClusterCidr()});
   ASSERT_TRUE(server.Start()) << server.log();
 
   BackgroundProcess agent(
@@ -92,6 +92,7 @@ spec:
 }
 
 TEST(AgentTest, RefusesToJoinWithAWrongToken) {
+  NetworkSlot slot;
   TempDir server_dir, agent_dir;
   KennelServer server(server_dir.path());
   ASSERT_TRUE(server.Start()) << server.log();
@@ -104,6 +105,7 @@ TEST(AgentTest, RefusesToJoinWithAWrongToken) {
 
 TEST(AgentTest, WithoutRootItRefusesToStartAndSaysWhatIsMissing) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root to drop to another user";
+  NetworkSlot slot;
   TempDir server_dir, agent_dir;
   KennelServer server(server_dir.path());
   ASSERT_TRUE(server.Start()) << server.log();

@@ -4,9 +4,12 @@
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -191,6 +194,56 @@ TempDir::~TempDir() {
   std::error_code ec;
   std::filesystem::remove_all(path_, ec);
 }
+
+namespace {
+
+std::string SubnetPrefix(int number) { return "10." + std::to_string(100 + number) + "."; }
+
+// Whether any route on the machine starts in 10.<100+number>.x.x.
+bool SubnetRouted(const std::string& routes, int number) {
+  std::istringstream lines(routes);
+  std::string prefix = SubnetPrefix(number);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind(prefix, 0) == 0) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+NetworkSlot::NetworkSlot() {
+  const std::string dir = "/tmp/kennel-e2e-slots";
+  mkdir(dir.c_str(), 0777);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(1);
+  // Start where the pid points, so processes starting together rarely try
+  // the same numbers first.
+  const int first = getpid() % kCount;
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::string routes = Run({"ip", "-4", "-o", "route", "show"}).out;
+    for (int i = 0; i < kCount; ++i) {
+      int n = (first + i) % kCount;
+      if (SubnetRouted(routes, n)) continue;
+      std::string path = dir + "/" + std::to_string(n) + ".lock";
+      int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+      if (fd < 0) continue;
+      if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+        number_ = n;
+        lock_fd_ = fd;
+        return;
+      }
+      close(fd);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  std::fprintf(stderr, "no free network slot under %s in a minute\n", dir.c_str());
+  std::abort();
+}
+
+NetworkSlot::~NetworkSlot() {
+  if (lock_fd_ >= 0) close(lock_fd_);
+}
+
+std::string NetworkSlot::ClusterCidr() const { return SubnetPrefix(number_) + "0.0/16"; }
 
 KennelServer::KennelServer(std::string data_dir, std::string listen,
                            std::vector<std::string> extra_args, std::string command)

@@ -65,6 +65,30 @@ class TempDir {
   std::string path_;
 };
 
+// A number in [0, kCount) that no other test process on this machine holds
+// while this object lives, for what test clusters running at once must not
+// share: a pod subnet routed to one bridge, a service IP, a node port. (Two
+// clusters on one subnet route each other's pods to the wrong bridge.) A lock
+// file per number holds it; the kernel drops the lock when the process dies,
+// so a crashed test frees its number. Numbers whose subnet the machine already
+// routes (a bridge left by a killed run) are passed over.
+class NetworkSlot {
+ public:
+  static constexpr int kCount = 150;
+  NetworkSlot();  // waits for a free number; aborts the test binary after a minute
+  ~NetworkSlot();
+  NetworkSlot(const NetworkSlot&) = delete;
+  NetworkSlot& operator=(const NetworkSlot&) = delete;
+
+  int number() const { return number_; }
+  // 10.<100+number>.0.0/16: the cluster CIDR for `kennel up` / `kennel server`.
+  std::string ClusterCidr() const;
+
+ private:
+  int number_ = -1;
+  int lock_fd_ = -1;
+};
+
 // One `kennel server` process.
 class KennelServer {
  public:

@@ -83,11 +83,10 @@ class ProxyTest : public UpClusterTest {
   void SetUp() override {
     UpClusterTest::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
-    // Distinct per test process: nftables rules are the machine's, shared by
+    // Distinct per test cluster: nftables rules are the machine's, shared by
     // every test cluster running at once.
-    int n = getpid() % 250 + 2;
-    service_ip_ = "10.96." + std::to_string(n) + ".10";
-    node_port_ = 30000 + getpid() % 2700;
+    service_ip_ = "10.96." + std::to_string(slot_.number() + 2) + ".10";
+    node_port_ = 30000 + slot_.number();
     for (const std::string name : {"echo-a", "echo-b"}) {
       std::string manifest = kEchoPod;
       for (size_t at; (at = manifest.find("NAME")) != std::string::npos;)

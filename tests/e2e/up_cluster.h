@@ -24,14 +24,12 @@ class UpClusterTest : public ::testing::Test {
   void SetUp() override {
     if (geteuid() != 0) GTEST_SKIP() << "pods need root for namespaces";
     // Concurrent test clusters on one machine need their own bridge and CIDR.
-    int n = 100 + getpid() % 150;
     bridge_ = "kb" + std::to_string(getpid());
     node_ = "node-" + std::to_string(getpid());
-    server_ = std::make_unique<KennelServer>(
-        dir_.path(), "127.0.0.1:0",
-        ExtraArgs({"--bridge", bridge_, "--node-name", node_, "--cluster-cidr",
-                   "10." + std::to_string(n) + ".0.0/16"}),
-        "up");
+    server_ = std::make_unique<KennelServer>(dir_.path(), "127.0.0.1:0",
+                                             ExtraArgs({"--bridge", bridge_, "--node-name", node_,
+                                                        "--cluster-cidr", slot_.ClusterCidr()}),
+                                             "up");
     if (!server_->Start()) {
       // A machine that cannot isolate pods (no cgroup controllers, no
       // overlayfs, …): the agent says so and refuses, which is its contract.
@@ -107,6 +105,7 @@ class UpClusterTest : public ::testing::Test {
     return pod["status"].value("phase", "") == phase;
   }
 
+  NetworkSlot slot_;
   TempDir dir_;
   std::string bridge_;
   std::string node_;
