@@ -602,13 +602,18 @@ class AgentImpl : public Agent {
     facts.host_ip = host_ip_;
     facts.node_name = options_.node_name;
     if (!rec.volumes_ready) {
-      RETURN_IF_ERROR(WriteFileAtomically(
-          rec.dir + "/etc-hosts", HostsFile(pod, rec.sandbox.ip, options_.dns.domain), 0644));
+      // Written again whenever the pod is prepared (after a machine crash
+      // too): no fsync for them.
+      const Survives survives = Survives::kProcessCrash;
+      RETURN_IF_ERROR(WriteFileAtomically(rec.dir + "/etc-hosts",
+                                          HostsFile(pod, rec.sandbox.ip, options_.dns.domain), 0644,
+                                          survives));
       auto host_file = ReadFile(options_.dns.host_resolv_conf);
       std::string host_resolv = host_file.ok() ? *host_file : "";
-      RETURN_IF_ERROR(WriteFileAtomically(rec.dir + "/resolv.conf",
-                                          ResolvConf(pod, options_.dns, host_resolv), 0644));
-      RETURN_IF_ERROR(WriteFileAtomically(rec.dir + "/hostname", PodHostname(pod) + "\n", 0644));
+      RETURN_IF_ERROR(WriteFileAtomically(
+          rec.dir + "/resolv.conf", ResolvConf(pod, options_.dns, host_resolv), 0644, survives));
+      RETURN_IF_ERROR(
+          WriteFileAtomically(rec.dir + "/hostname", PodHostname(pod) + "\n", 0644, survives));
       ASSIGN_OR_RETURN(rec.volumes,
                        PrepareVolumes(pod, rec.dir + "/volumes", facts, Getter(), PvcPathGetter()));
       rec.volumes_ready = true;

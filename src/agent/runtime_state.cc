@@ -78,43 +78,81 @@ std::string SpecPath(const std::string& state_dir) { return JoinPath(state_dir, 
 std::string StatePath(const std::string& state_dir) { return JoinPath(state_dir, "state.json"); }
 std::string ShimLogPath(const std::string& state_dir) { return JoinPath(state_dir, "shim.log"); }
 
+namespace {
+
+json ShimConfigToJson(const ShimConfig& config) {
+  return json{{"isolation", config.isolation == Isolation::kNone ? "none" : "namespaces"},
+              {"netns_path", config.netns_path},
+              {"utsns_path", config.utsns_path},
+              {"ipcns_path", config.ipcns_path},
+              {"spec", SpecToJson(config.spec)}};
+}
+
+// Throws json::exception on a malformed document.
+ShimConfig ShimConfigFromJson(const json& j) {
+  ShimConfig c;
+  c.isolation =
+      j.value("isolation", "namespaces") == "none" ? Isolation::kNone : Isolation::kNamespaces;
+  c.netns_path = j.value("netns_path", "");
+  c.utsns_path = j.value("utsns_path", "");
+  c.ipcns_path = j.value("ipcns_path", "");
+  c.spec = SpecFromJson(j.value("spec", json::object()));
+  return c;
+}
+
+json ContainerStateToJson(const ContainerState& s) {
+  return json{{"status", s.status},
+              {"pid", s.pid},
+              {"start_ticks", s.start_ticks},
+              {"started_at_ns", s.started_at_ns},
+              {"finished_at_ns", s.finished_at_ns},
+              {"exit_code", s.exit_code},
+              {"signal", s.signal},
+              {"oom_killed", s.oom_killed},
+              {"message", s.message},
+              {"shim_pid", s.shim_pid}};
+}
+
+}  // namespace
+
 Status WriteShimConfig(const std::string& state_dir, const ShimConfig& config) {
-  json j{{"isolation", config.isolation == Isolation::kNone ? "none" : "namespaces"},
-         {"netns_path", config.netns_path},
-         {"utsns_path", config.utsns_path},
-         {"ipcns_path", config.ipcns_path},
-         {"spec", SpecToJson(config.spec)}};
-  return WriteFileAtomically(SpecPath(state_dir), j.dump(2) + "\n", 0600);
+  // A machine crash ends the container this describes: no fsync (a
+  // millisecond on every start).
+  return WriteFileAtomically(SpecPath(state_dir), ShimConfigToJson(config).dump(2) + "\n", 0600,
+                             Survives::kProcessCrash);
 }
 
 StatusOr<ShimConfig> ReadShimConfig(const std::string& state_dir) {
   ASSIGN_OR_RETURN(json j, ReadJson(SpecPath(state_dir)));
   try {
-    ShimConfig c;
-    c.isolation =
-        j.value("isolation", "namespaces") == "none" ? Isolation::kNone : Isolation::kNamespaces;
-    c.netns_path = j.value("netns_path", "");
-    c.utsns_path = j.value("utsns_path", "");
-    c.ipcns_path = j.value("ipcns_path", "");
-    c.spec = SpecFromJson(j.value("spec", json::object()));
-    return c;
+    return ShimConfigFromJson(j);
   } catch (const json::exception& e) {
     return Internal("malformed " + SpecPath(state_dir) + ": " + e.what());
   }
 }
 
+void ExerciseStateCode() {
+  ShimConfig config;
+  config.netns_path = "/exercise/ns/net";
+  config.spec.argv = {"exercise", "only"};
+  config.spec.env = {"PATH=/usr/bin"};
+  config.spec.mounts = {MountSpec{"/exercise", "/data", "bind", false, ""}};
+  json parsed = json::parse(ShimConfigToJson(config).dump(2), nullptr, /*allow_exceptions=*/false);
+  try {
+    ShimConfigFromJson(parsed);
+  } catch (const json::exception&) {
+  }
+  ContainerState state;
+  state.status = ContainerState::kRunning;
+  ContainerStateToJson(state).dump(2);
+}
+
 Status WriteContainerState(const std::string& state_dir, const ContainerState& s) {
-  json j{{"status", s.status},
-         {"pid", s.pid},
-         {"start_ticks", s.start_ticks},
-         {"started_at_ns", s.started_at_ns},
-         {"finished_at_ns", s.finished_at_ns},
-         {"exit_code", s.exit_code},
-         {"signal", s.signal},
-         {"oom_killed", s.oom_killed},
-         {"message", s.message},
-         {"shim_pid", s.shim_pid}};
-  return WriteFileAtomically(StatePath(state_dir), j.dump(2) + "\n", 0644);
+  // That it runs needs surviving only a process crash (a machine crash ends
+  // it); how it ended is kept through a machine crash too.
+  return WriteFileAtomically(
+      StatePath(state_dir), ContainerStateToJson(s).dump(2) + "\n", 0644,
+      s.status == ContainerState::kRunning ? Survives::kProcessCrash : Survives::kMachineCrash);
 }
 
 StatusOr<ContainerState> ReadContainerState(const std::string& state_dir) {

@@ -623,8 +623,8 @@ std::pair<int, std::string> ExecOutput(const std::string& state_dir,
   return {WEXITSTATUS(wstatus), output};
 }
 
-// The pid of our child process named comm, or 0.
-pid_t ChildNamed(const std::string& comm) {
+// The pid of a child of parent's named comm, or 0.
+pid_t ChildNamed(const std::string& comm, pid_t parent = ::getpid()) {
   for (const auto& e : std::filesystem::directory_iterator("/proc")) {
     const std::string name = e.path().filename().string();
     if (name.find_first_not_of("0123456789") != std::string::npos) continue;
@@ -635,11 +635,18 @@ pid_t ChildNamed(const std::string& comm) {
     char state;
     pid_t ppid = 0;
     rest >> state >> ppid;
-    if (ppid == ::getpid() && stat.substr(open + 1, close - open - 1) == comm) {
+    if (ppid == parent && stat.substr(open + 1, close - open - 1) == comm) {
       return std::stoi(name);
     }
   }
   return 0;
+}
+
+// The launcher's waiting spare shim, once there is one; 0 at the deadline.
+pid_t WaitForSpare(pid_t launcher) {
+  pid_t spare = 0;
+  WaitFor([&] { return (spare = ChildNamed("kennel-spare", launcher)) > 0; }, 10s);
+  return spare;
 }
 
 // With the launcher, shims and exec'd processes start without this process
@@ -648,16 +655,34 @@ pid_t ChildNamed(const std::string& comm) {
 TEST_F(RuntimeTest, LauncherStartsShimsAndExecs) {
   ASSERT_TRUE(StartShimLauncher().ok()) << "this test binary must be single-threaded here";
   ASSERT_EQ(::setenv(internal::kShimBinaryEnv, "/nonexistent/kennel", 1), 0);
+  const pid_t launcher = ChildNamed("kennel-launcher");
+  ASSERT_GT(launcher, 0);
   auto sandbox = NewSandbox("launched");
   ASSERT_TRUE(sandbox.ok()) << sandbox.status().ToString();
-  auto spec = NewSpec(*sandbox, {"sleep", "1000"});
-  auto started = Start(*sandbox, spec);
-  EXPECT_TRUE(started.ok() && started->state == State::kRunning)
-      << started.status().ToString() << ReadText(spec.state_dir + "/shim.log");
-  auto state = internal::ReadContainerState(spec.state_dir);
-  ASSERT_TRUE(state.ok());
-  EXPECT_EQ(ReadText("/proc/" + std::to_string(state->shim_pid) + "/comm"), "kennel-shim\n");
-  EXPECT_NE(::getsid(state->shim_pid), ::getsid(0));  // detached, as by exec
+  // The first shim is the spare forked ahead; the second, asked for at once,
+  // is forked on request; the third finds its spare killed and forks anew.
+  std::vector<ContainerSpec> specs;
+  for (int i = 0; i < 3; ++i) {
+    if (i == 0) {
+      ASSERT_GT(WaitForSpare(launcher), 0);
+    }
+    if (i == 2) {
+      const pid_t spare = WaitForSpare(launcher);
+      ASSERT_GT(spare, 0);
+      ASSERT_EQ(::kill(spare, SIGKILL), 0);
+      ASSERT_TRUE(WaitFor([&] { return ProcessEnded(spare); }, 10s));
+    }
+    specs.push_back(NewSpec(*sandbox, {"sleep", "1000"}));
+    const ContainerSpec& spec = specs.back();
+    auto started = Start(*sandbox, spec);
+    EXPECT_TRUE(started.ok() && started->state == State::kRunning)
+        << i << ": " << started.status().ToString() << ReadText(spec.state_dir + "/shim.log");
+    auto state = internal::ReadContainerState(spec.state_dir);
+    ASSERT_TRUE(state.ok()) << i;
+    EXPECT_EQ(ReadText("/proc/" + std::to_string(state->shim_pid) + "/comm"), "kennel-shim\n");
+    EXPECT_NE(::getsid(state->shim_pid), ::getsid(0));  // detached, as by exec
+  }
+  const ContainerSpec& spec = specs.front();
 
   auto [code, output] = ExecOutput(spec.state_dir, {"sh", "-c", "hostname; echo $PATH"});
   EXPECT_EQ(code, 0) << output;
@@ -672,12 +697,17 @@ TEST_F(RuntimeTest, LauncherStartsShimsAndExecs) {
   ASSERT_EQ(::waitpid(*pid, &wstatus, 0), *pid);
   EXPECT_TRUE(WIFSIGNALED(wstatus) && WTERMSIG(wstatus) == SIGTERM);
 
-  // A launcher that died: containers start by exec again (with a binary
-  // that exists), and so do execs.
-  const pid_t launcher = ChildNamed("kennel-launcher");
-  ASSERT_GT(launcher, 0);
+  // A launcher that died: its spare goes too, the shims it started stay,
+  // containers start by exec again (with a binary that exists), and so do
+  // execs.
+  const pid_t spare = WaitForSpare(launcher);
+  ASSERT_GT(spare, 0);
   ASSERT_EQ(::kill(launcher, SIGKILL), 0);
   ASSERT_EQ(::waitpid(launcher, nullptr, 0), launcher);
+  EXPECT_TRUE(WaitFor([&] { return ProcessEnded(spare); }, 10s));
+  for (const ContainerSpec& s : specs) {
+    EXPECT_EQ(InspectContainer(s.state_dir).state, State::kRunning);
+  }
   ::unsetenv(internal::kShimBinaryEnv);
   auto second = NewSpec(*sandbox, {"sleep", "1000"});
   auto restarted = Start(*sandbox, second);

@@ -15,13 +15,15 @@
 //
 // Protocol, over a SOCK_SEQPACKET socket pair: one request per message, its
 // first byte the kind, descriptors as SCM_RIGHTS; one Reply per request.
-//   'S' + state directory, fds null, log, report: fork a detached shim.
+//   'S' + state directory, fds null, log, report: start a detached shim
+//        (hand the request to the spare, a shim forked ahead; see SpareMain).
 //   'E' + an encoded exec plan, its fds: fork an exec process (Reply.pid).
 
 #include "agent/internal/shim_launcher.h"
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
@@ -40,6 +42,7 @@
 #include <string_view>
 #include <vector>
 
+#include "agent/internal/container.h"
 #include "agent/internal/shim.h"
 #include "agent/internal/sys.h"
 #include "agent/runtime.h"
@@ -52,6 +55,7 @@ constexpr int kMaxFds = 16;
 constexpr int kShimFds = 3;  // null, log, report
 constexpr char kShimRequest = 'S';
 constexpr char kExecRequest = 'E';
+constexpr int kSpareDelayMs = 20;
 
 struct Reply {
   int error = 0;  // an errno; 0: started
@@ -93,25 +97,6 @@ int CountThreads() {
   ::_exit(code);
 }
 
-// Forks the detached shim: the intermediate child starts a session and forks
-// the shim, then exits (reaped here), so the shim is reparented to init and
-// outlives both the launcher and the agent. Returns 0 or an errno.
-int ForkShim(const std::string& state_dir, const int* fds) {
-  const pid_t child = ::fork();
-  if (child < 0) return errno;
-  if (child == 0) {
-    ::setsid();
-    const pid_t shim = ::fork();
-    if (shim != 0) ::_exit(shim < 0 ? 1 : 0);
-    RunLaunchedShim(state_dir, fds);
-  }
-  int status = 0;
-  while (::waitpid(child, &status, 0) < 0) {
-    if (errno != EINTR) return errno;
-  }
-  return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : EAGAIN;
-}
-
 // Receives one request; returns the body's length (0: the agent closed the
 // socket; -1: an error) and the descriptors that came with it.
 ssize_t ReceiveRequest(int sock, char* body, size_t size, int fds[kMaxFds], int* fd_count) {
@@ -144,17 +129,115 @@ ssize_t ReceiveRequest(int sock, char* body, size_t size, int fds[kMaxFds], int*
   return n;
 }
 
+// Sends one message with descriptors; returns sendmsg's result.
+ssize_t SendWithFds(int sock, const char* data, size_t size, const int* fds, int fd_count) {
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFds)];
+  iovec iov = {const_cast<char*>(data), size};
+  msghdr msg = {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  if (fd_count > 0) {
+    msg.msg_control = control;
+    msg.msg_controllen = CMSG_SPACE(sizeof(int) * fd_count);
+    cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int) * fd_count);
+    std::memcpy(CMSG_DATA(c), fds, sizeof(int) * fd_count);
+  }
+  ssize_t sent;
+  do {
+    sent = ::sendmsg(sock, &msg, MSG_NOSIGNAL);
+  } while (sent < 0 && errno == EINTR);
+  return sent;
+}
+
+// The spare: the next shim, forked before it is asked for, and waiting on a
+// socket pair of its own (the launcher keeps the other end). On this kind of
+// machine (a VM) a fork costs a millisecond or two and the child starts
+// running only some milliseconds later; with a spare waiting, a shim request
+// is one message. The next spare is forked once requests pause.
+
+// In the spare: waits for its one request (the 'S' body and the shim's
+// descriptors) and becomes that shim, in a session of its own. EOF (the
+// launcher went, or was told to stop): nothing to become.
+[[noreturn]] void SpareMain(int sock) {
+  ::prctl(PR_SET_NAME, "kennel-spare");
+  // Faults in now what the shim's first steps touch: a fault is several
+  // microseconds on a VM, and there are hundreds.
+  internal::ExerciseStateCode();
+  std::vector<char> body(kMaxRequest);
+  int fds[kMaxFds];
+  int fd_count = 0;
+  const ssize_t n = ReceiveRequest(sock, body.data(), body.size(), fds, &fd_count);
+  if (n <= 1 || body[0] != kShimRequest || fd_count != kShimFds) ::_exit(0);
+  ::setsid();
+  RunLaunchedShim(std::string(body.data() + 1, static_cast<size_t>(n - 1)), fds);
+}
+
+// Forks a spare unless there is one (*spare_sock >= 0). The launcher lets
+// the kernel reap its children (SIGCHLD ignored): a shim whose launcher goes
+// (with the agent) is reparented to init and lives on, so one fork is
+// enough, not the classic two. Returns 0 or an errno.
+int EnsureSpare(int* spare_sock, int launcher_sock) {
+  if (*spare_sock >= 0) return 0;
+  int pair[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) return errno;
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    const int error = errno;
+    ::close(pair[0]);
+    ::close(pair[1]);
+    return error;
+  }
+  if (pid == 0) {
+    // Not the agent's socket: the agent must see EOF when the launcher goes.
+    ::close(launcher_sock);
+    ::close(pair[0]);
+    SpareMain(pair[1]);
+  }
+  ::close(pair[1]);
+  *spare_sock = pair[0];
+  return 0;
+}
+
+// Hands a shim request to the spare (forking one if there is none).
+// Returns 0 or an errno.
+int StartShim(int* spare_sock, int launcher_sock, const char* body, size_t size, const int* fds) {
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    if (int error = EnsureSpare(spare_sock, launcher_sock); error != 0) return error;
+    const ssize_t sent = SendWithFds(*spare_sock, body, size, fds, kShimFds);
+    ::close(*spare_sock);
+    *spare_sock = -1;
+    if (sent >= 0) return 0;
+    // The spare died waiting (someone killed it): fork another.
+  }
+  return EPIPE;
+}
+
 [[noreturn]] void LauncherMain(int sock, pid_t agent) {
   // Goes when the agent's process goes (the shims stay: a fork does not
   // inherit this).
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (::getppid() != agent) ::_exit(0);
   ::prctl(PR_SET_NAME, "kennel-launcher");
+  // The spares, and so the shims, are its children: the kernel reaps them
+  // (a shim resets its signal dispositions). The execs are the agent's.
+  ::signal(SIGCHLD, SIG_IGN);
   // Nothing of the agent's but stdio and the socket.
   if (sock > 3) ::syscall(SYS_close_range, 3, sock - 1, 0);
   ::syscall(SYS_close_range, sock + 1, ~0U, 0);
   std::vector<char> body(kMaxRequest);
+  int spare = -1;
+  EnsureSpare(&spare, sock);  // failing here is no matter: the first request forks
   for (;;) {
+    // The next spare once requests pause: forked right after a start, it
+    // would compete for the CPUs with the shim just started (two forks at
+    // once, on a machine with two cores, slow both).
+    if (spare < 0) {
+      pollfd ready = {sock, POLLIN, 0};
+      if (::poll(&ready, 1, kSpareDelayMs) == 0) EnsureSpare(&spare, sock);
+    }
     int fds[kMaxFds];
     int fd_count = 0;
     const ssize_t n = ReceiveRequest(sock, body.data(), body.size(), fds, &fd_count);
@@ -162,7 +245,7 @@ ssize_t ReceiveRequest(int sock, char* body, size_t size, int fds[kMaxFds], int*
     Reply reply;
     reply.error = EINVAL;
     if (n > 1 && body[0] == kShimRequest && fd_count == kShimFds) {
-      reply.error = ForkShim(std::string(body.data() + 1, static_cast<size_t>(n - 1)), fds);
+      reply.error = StartShim(&spare, sock, body.data(), static_cast<size_t>(n), fds);
     } else if (n > 1 && body[0] == kExecRequest) {
       // A child of the agent's, not ours. A raw clone: glibc's fork() has no
       // flags (and with one thread here, nothing of its bookkeeping matters).
@@ -246,24 +329,8 @@ StatusOr<Reply> Request(char kind, std::string_view payload, const std::vector<i
   }
   std::string body(1, kind);
   body.append(payload);
-  std::vector<char> control(CMSG_SPACE(sizeof(int) * fds.size()));
-  iovec iov = {body.data(), body.size()};
-  msghdr msg = {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  if (!fds.empty()) {
-    msg.msg_control = control.data();
-    msg.msg_controllen = control.size();
-    cmsghdr* c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
-    std::memcpy(CMSG_DATA(c), fds.data(), sizeof(int) * fds.size());
-  }
-  ssize_t sent;
-  do {
-    sent = ::sendmsg(l.sock, &msg, MSG_NOSIGNAL);
-  } while (sent < 0 && errno == EINTR);
+  const ssize_t sent =
+      SendWithFds(l.sock, body.data(), body.size(), fds.data(), static_cast<int>(fds.size()));
   if (sent < 0) {
     LoseLauncher(l, std::strerror(errno));
     return Unavailable("no shim launcher");

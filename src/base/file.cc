@@ -18,7 +18,8 @@ StatusOr<std::string> ReadFile(const std::string& path) {
   return ss.str();
 }
 
-Status WriteFileAtomically(const std::string& path, const std::string& contents, int mode) {
+Status WriteFileAtomically(const std::string& path, const std::string& contents, int mode,
+                           Survives survives) {
   std::string tmp = path + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
   if (fd < 0) return Internal("cannot write " + tmp);
@@ -32,7 +33,7 @@ Status WriteFileAtomically(const std::string& path, const std::string& contents,
     off += n;
   }
   ::fchmod(fd, mode);
-  ::fsync(fd);
+  if (survives == Survives::kMachineCrash) ::fsync(fd);
   ::close(fd);
   if (std::rename(tmp.c_str(), path.c_str()) != 0) return Internal("cannot rename " + tmp);
   return Status::Ok();

@@ -23,6 +23,12 @@ TEST(File, WriteThenReadRoundTripsWithTheMode) {
   ASSERT_TRUE(WriteFileAtomically(path, "new", 0600).ok());
   EXPECT_EQ(*ReadFile(path), "new");
   EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
+  // Without the flush to disk, the write is as atomic and as visible.
+  ASSERT_TRUE(WriteFileAtomically(path, "unsynced", 0640, Survives::kProcessCrash).ok());
+  EXPECT_EQ(*ReadFile(path), "unsynced");
+  ASSERT_EQ(stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0640u);
+  EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
   std::filesystem::remove_all(dir);
 }
 
