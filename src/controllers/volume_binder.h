@@ -87,7 +87,7 @@ inline constexpr const char* kVolumeRootAnnotation = "kennel.io/volume-root";
 inline constexpr const char* kLocalPathNodeLabel = "kennel.io/local-path-node";
 
 struct VolumeBinderOptions {
-  int workers = 2;
+  int workers = 4;
   std::chrono::milliseconds resync = std::chrono::seconds(15);
   // At start, create the `local-path` StorageClass when missing (marked the
   // default unless another class already is).
