@@ -157,17 +157,11 @@ class FakeUpstream {
  public:
   enum class Mode { kAnswer, kSilent, kTruncateUdp };
   explicit FakeUpstream(Mode mode) : mode_(mode) {
-    udp_ = Fd(::socket(AF_INET, SOCK_DGRAM, 0));
-    sockaddr_in a = Loopback(0);
-    EXPECT_EQ(::bind(udp_.get(), reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
-    socklen_t len = sizeof(a);
-    ::getsockname(udp_.get(), reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
-    tcp_ = Fd(::socket(AF_INET, SOCK_STREAM, 0));
-    a = Loopback(port_);
-    int one = 1;
-    ::setsockopt(tcp_.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    EXPECT_EQ(::bind(tcp_.get(), reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
+    // The port the kernel picks for UDP may be taken for TCP (another
+    // test's connection): try again with another.
+    bool bound = false;
+    for (int attempt = 0; attempt < 20 && !bound; ++attempt) bound = BindUdpAndTcp();
+    EXPECT_TRUE(bound) << "no loopback port free for both UDP and TCP in 20 tries";
     ::listen(tcp_.get(), 8);
     thread_ = std::thread([this] { Serve(); });
   }
@@ -180,6 +174,20 @@ class FakeUpstream {
   int tcp_queries() const { return tcp_queries_; }
 
  private:
+  bool BindUdpAndTcp() {
+    udp_ = Fd(::socket(AF_INET, SOCK_DGRAM, 0));
+    sockaddr_in a = Loopback(0);
+    if (::bind(udp_.get(), reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) return false;
+    socklen_t len = sizeof(a);
+    ::getsockname(udp_.get(), reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+    tcp_ = Fd(::socket(AF_INET, SOCK_STREAM, 0));
+    a = Loopback(port_);
+    int one = 1;
+    ::setsockopt(tcp_.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    return ::bind(tcp_.get(), reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0;
+  }
+
   size_t Answer(const std::vector<uint8_t>& query, bool truncate, std::vector<uint8_t>* out) {
     dns::Query q;
     if (ParseQuery(query, &q) != ParseResult::kOk) return 0;
