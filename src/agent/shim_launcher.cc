@@ -157,7 +157,7 @@ ssize_t SendWithFds(int sock, const char* data, size_t size, const int* fds, int
 // machine (a VM) a fork costs a millisecond or two and the child starts
 // running only some milliseconds later; with a spare waiting, a shim request
 // is one message. The next spare is forked once requests pause.
-
+//
 // In the spare: waits for its one request (the 'S' body and the shim's
 // descriptors) and becomes that shim, in a session of its own. EOF (the
 // launcher went, or was told to stop): nothing to become.

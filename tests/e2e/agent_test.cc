@@ -92,7 +92,6 @@ spec:
 }
 
 TEST(AgentTest, RefusesToJoinWithAWrongToken) {
-  NetworkSlot slot;
   TempDir server_dir, agent_dir;
   KennelServer server(server_dir.path());
   ASSERT_TRUE(server.Start()) << server.log();
@@ -105,7 +104,6 @@ TEST(AgentTest, RefusesToJoinWithAWrongToken) {
 
 TEST(AgentTest, WithoutRootItRefusesToStartAndSaysWhatIsMissing) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root to drop to another user";
-  NetworkSlot slot;
   TempDir server_dir, agent_dir;
   KennelServer server(server_dir.path());
   ASSERT_TRUE(server.Start()) << server.log();
