@@ -148,6 +148,14 @@ class AgentImpl : public Agent {
       if (options_.service_proxy) StartServiceProxy();
     }
     AdoptPods();
+    if (!network_.ipam_dir.empty()) {
+      // Leases are not fsynced: after a machine crash some may be empty or
+      // name pods this node no longer has.
+      std::set<std::string> known;
+      for (const auto& [uid, rec] : records_) known.insert(uid);
+      Status st = internal::ReleaseLeasesExcept(network_.ipam_dir, known);
+      if (!st.ok()) spdlog::warn("agent: releasing stale IP leases: {}", st.ToString());
+    }
     prober_ = Prober::Start([this](const std::string& key) { queue_.Add(key); });
     epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
     if (epoll_fd_ < 0) return Internal("epoll_create1 failed");
@@ -163,6 +171,7 @@ class AgentImpl : public Agent {
     handler.on_delete = [this](const json& pod) { queue_.Add(client::Informer::KeyOf(pod)); };
     pods_->AddHandler(std::move(handler));
     pods_->Start();
+    WatchClaims();
     for (int i = 0; i < std::max(1, options_.workers); ++i) {
       workers_.emplace_back([this] { WorkerLoop(); });
     }
@@ -183,6 +192,7 @@ class AgentImpl : public Agent {
     cv_.notify_all();
     reclaimer_.reset();
     if (pods_) pods_->Stop();
+    if (claims_) claims_->Stop();
     queue_.ShutDown();
     for (auto& t : workers_) t.join();
     workers_.clear();
@@ -253,7 +263,7 @@ class AgentImpl : public Agent {
   Status UpdateNodeStatus() {
     auto node = client_->Get(client::kNodes, "", options_.node_name);
     if (!node.ok()) return node.status();
-    MachineFacts facts = ReadMachineFacts(options_.data_dir);
+    MachineFacts facts = ReadMachineFacts(options_.data_dir, volume_root_);
     facts.host_ip = host_ip_;
     json status = NodeStatus(facts, node->value("status", json()), kMaxPods, server_->port());
     json patch = {{"status", status}};
@@ -498,23 +508,34 @@ class AgentImpl : public Agent {
       std::error_code ec;
       fs::create_directories(rec.dir, ec);
       json meta = {{"key", rec.key}, {"startTime", rec.start_time}, {"grace", rec.grace_seconds}};
-      WriteFileAtomically(rec.dir + "/pod.json", meta.dump(), 0600).IgnoreError();
+      // No fsync: a machine crash ends the pod's processes, and a start that
+      // finds this file unreadable skips the directory.
+      WriteFileAtomically(rec.dir + "/pod.json", meta.dump(), 0600, Survives::kProcessCrash)
+          .IgnoreError();
     }
     key_uid_[rec.key] = uid;
     return rec;
   }
 
   void ForgetPod(const std::string& uid) {
-    std::string dir;
+    std::string dir, key;
     {
       std::lock_guard lock(records_mu_);
       auto it = records_.find(uid);
       if (it == records_.end()) return;
       dir = it->second.dir;
+      key = it->second.key;
       if (auto k = key_uid_.find(it->second.key); k != key_uid_.end() && k->second == uid) {
         key_uid_.erase(k);
       }
       records_.erase(it);
+    }
+    {
+      std::lock_guard lock(claim_waiters_mu_);
+      for (auto it = claim_waiters_.begin(); it != claim_waiters_.end();) {
+        it->second.erase(key);
+        it = it->second.empty() ? claim_waiters_.erase(it) : std::next(it);
+      }
     }
     std::error_code ec;
     fs::remove_all(dir, ec);
@@ -614,11 +635,43 @@ class AgentImpl : public Agent {
           rec.dir + "/resolv.conf", ResolvConf(pod, options_.dns, host_resolv), 0644, survives));
       RETURN_IF_ERROR(
           WriteFileAtomically(rec.dir + "/hostname", PodHostname(pod) + "\n", 0644, survives));
-      ASSIGN_OR_RETURN(rec.volumes,
-                       PrepareVolumes(pod, rec.dir + "/volumes", facts, Getter(), PvcPathGetter()));
+      ASSIGN_OR_RETURN(rec.volumes, PrepareVolumes(pod, rec.dir + "/volumes", facts, Getter(),
+                                                   PvcPathGetter(rec.key)));
       rec.volumes_ready = true;
     }
     return Status::Ok();
+  }
+
+  // A pod bound before its WaitForFirstConsumer claim is waits for the
+  // provisioner: the claim's Bound event wakes it at once (polling alone
+  // would add up to a poll period to every such pet's start).
+  void WatchClaims() {
+    claims_ = std::make_unique<client::Informer>(client_, client::kPersistentVolumeClaims, "");
+    client::InformerHandler handler;
+    auto wake = [this](const json& pvc) {
+      if (Str(pvc.value("status", json::object()), "phase") != "Bound") return;
+      std::set<std::string> waiting;
+      {
+        std::lock_guard lock(claim_waiters_mu_);
+        auto it = claim_waiters_.find(client::Informer::KeyOf(pvc));
+        if (it == claim_waiters_.end()) return;
+        waiting = std::move(it->second);
+        claim_waiters_.erase(it);
+      }
+      for (const std::string& pod_key : waiting) queue_.Add(pod_key);
+    };
+    handler.on_add = wake;
+    handler.on_update = [wake](const json&, const json& pvc) { wake(pvc); };
+    claims_->AddHandler(std::move(handler));
+    claims_->Start();
+  }
+
+  void ForgetClaimWaiter(const std::string& claim_key, const std::string& pod_key) {
+    std::lock_guard lock(claim_waiters_mu_);
+    auto it = claim_waiters_.find(claim_key);
+    if (it == claim_waiters_.end()) return;
+    it->second.erase(pod_key);
+    if (it->second.empty()) claim_waiters_.erase(it);
   }
 
   ObjectGetter Getter() {
@@ -628,25 +681,37 @@ class AgentImpl : public Agent {
     };
   }
 
-  agent::PvcPathGetter PvcPathGetter() {
-    return [this](const std::string& ns, const std::string& claim) -> StatusOr<std::string> {
-      ASSIGN_OR_RETURN(json pvc, client_->Get(client::kPersistentVolumeClaims, ns, claim));
-      std::string volume = Str(pvc.value("spec", json::object()), "volumeName");
-      if (volume.empty() || Str(pvc.value("status", json::object()), "phase") != "Bound") {
-        return Status(Code::kUnavailable,
-                      "persistentvolumeclaim \"" + claim + "\"" + std::string(kClaimNotBoundYet));
-      }
-      ASSIGN_OR_RETURN(json pv, client_->Get(client::kPersistentVolumes, "", volume));
-      RETURN_IF_ERROR(EnsureLocalPathDirectory(pv, volume_root_));
-      const json spec = pv.value("spec", json::object());
-      if (spec.contains("hostPath")) RETURN_IF_ERROR(PrepareHostPath(spec["hostPath"]));
-      for (const char* source : {"local", "hostPath"}) {
-        std::string path = Str(spec.value(source, json::object()), "path");
-        if (!path.empty()) return path;
-      }
-      return BadRequest("persistentvolume \"" + volume +
-                        "\" has no local or hostPath source this node can mount");
-    };
+  agent::PvcPathGetter PvcPathGetter(const std::string& pod_key) {
+    return
+        [this, pod_key](const std::string& ns, const std::string& claim) -> StatusOr<std::string> {
+          // Listed before the read, so that a claim bound in between still wakes the pod.
+          const std::string claim_key = ns + "/" + claim;
+          {
+            std::lock_guard lock(claim_waiters_mu_);
+            claim_waiters_[claim_key].insert(pod_key);
+          }
+          auto pvc = client_->Get(client::kPersistentVolumeClaims, ns, claim);
+          if (!pvc.ok()) {
+            ForgetClaimWaiter(claim_key, pod_key);
+            return pvc.status();
+          }
+          std::string volume = Str(pvc->value("spec", json::object()), "volumeName");
+          if (volume.empty() || Str(pvc->value("status", json::object()), "phase") != "Bound") {
+            return Status(Code::kUnavailable, "persistentvolumeclaim \"" + claim + "\"" +
+                                                  std::string(kClaimNotBoundYet));
+          }
+          ForgetClaimWaiter(claim_key, pod_key);
+          ASSIGN_OR_RETURN(json pv, client_->Get(client::kPersistentVolumes, "", volume));
+          RETURN_IF_ERROR(EnsureLocalPathDirectory(pv, volume_root_));
+          const json spec = pv.value("spec", json::object());
+          if (spec.contains("hostPath")) RETURN_IF_ERROR(PrepareHostPath(spec["hostPath"]));
+          for (const char* source : {"local", "hostPath"}) {
+            std::string path = Str(spec.value(source, json::object()), "path");
+            if (!path.empty()) return path;
+          }
+          return BadRequest("persistentvolume \"" + volume +
+                            "\" has no local or hostPath source this node can mount");
+        };
   }
 
   StatusOr<ContainerSpec> BuildContainerSpec(PodRecord& rec, const json& pod, const json& c,
@@ -1097,6 +1162,10 @@ class AgentImpl : public Agent {
   std::string volume_root_;  // <data_dir>/volumes: local-path volumes
   std::unique_ptr<LocalPathReclaimer> reclaimer_;
   std::unique_ptr<client::Informer> pods_;
+  std::unique_ptr<client::Informer> claims_;
+  // Pods waiting for a claim to bind, by claim "ns/name" → pod keys.
+  std::mutex claim_waiters_mu_;
+  std::map<std::string, std::set<std::string>> claim_waiters_;
   client::WorkQueue queue_;
   std::vector<std::thread> workers_;
   std::thread heartbeat_;

@@ -107,7 +107,7 @@ std::string PrimaryHostIp() {
   return ip;
 }
 
-MachineFacts ReadMachineFacts(const std::string& data_dir) {
+MachineFacts ReadMachineFacts(const std::string& data_dir, const std::string& volume_root) {
   MachineFacts f;
   f.cpu_millis = 1000LL * std::max(1u, std::thread::hardware_concurrency());
   f.memory_bytes = MeminfoBytes("MemTotal");
@@ -117,6 +117,9 @@ MachineFacts ReadMachineFacts(const std::string& data_dir) {
     f.ephemeral_bytes = static_cast<int64_t>(vfs.f_blocks) * vfs.f_frsize;
     f.ephemeral_free_bytes = static_cast<int64_t>(vfs.f_bavail) * vfs.f_frsize;
     f.local_storage_free_bytes = f.ephemeral_free_bytes;
+  }
+  if (!volume_root.empty() && ::statvfs(volume_root.c_str(), &vfs) == 0) {
+    f.local_storage_free_bytes = static_cast<int64_t>(vfs.f_bavail) * vfs.f_frsize;
   }
   f.hostname = DefaultNodeName();
   f.host_ip = PrimaryHostIp();

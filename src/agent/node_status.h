@@ -25,8 +25,11 @@ struct MachineFacts {
   std::string boot_id;
 };
 
-// Reads the facts; data_dir is where pods' writable data and volumes live.
-MachineFacts ReadMachineFacts(const std::string& data_dir);
+// Reads the facts; data_dir is where pods' writable data lives. Local-path
+// volumes live under volume_root, which an operator may mount on a disk (or a
+// thin pool) of its own: kennel.io/local-storage is that filesystem's free
+// space, or data_dir's while volume_root does not exist.
+MachineFacts ReadMachineFacts(const std::string& data_dir, const std::string& volume_root = "");
 
 // The machine's hostname, lowercased: the default node name.
 std::string DefaultNodeName();

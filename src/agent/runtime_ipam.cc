@@ -112,8 +112,7 @@ StatusOr<std::string> AcquireLease(const std::string& dir, const Ipv4Cidr& cidr,
   {
     UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
     if (!fd.valid()) return ErrnoStatus("create " + tmp);
-    if (::write(fd.get(), pod_uid.data(), pod_uid.size()) != static_cast<ssize_t>(pod_uid.size()) ||
-        ::fsync(fd.get()) != 0) {
+    if (::write(fd.get(), pod_uid.data(), pod_uid.size()) != static_cast<ssize_t>(pod_uid.size())) {
       Status st = ErrnoStatus("write " + tmp);
       ::unlink(tmp.c_str());
       return st;
@@ -136,16 +135,29 @@ StatusOr<std::string> AcquireLease(const std::string& dir, const Ipv4Cidr& cidr,
                                         std::to_string(cidr.prefix));
 }
 
-Status ReleaseLeases(const std::string& dir, const std::string& pod_uid) {
+namespace {
+
+template <typename Pred>
+Status ReleaseLeasesIf(const std::string& dir, Pred release) {
   Status result;
   RETURN_IF_ERROR(ForEachLease(dir, [&](const std::string& ip, const std::string& owner) {
-    if (owner == pod_uid) {
+    if (release(owner)) {
       std::string path = JoinPath(dir, ip);
       if (::unlink(path.c_str()) != 0 && errno != ENOENT) result = ErrnoStatus("unlink " + path);
     }
     return true;
   }));
   return result;
+}
+
+}  // namespace
+
+Status ReleaseLeases(const std::string& dir, const std::string& pod_uid) {
+  return ReleaseLeasesIf(dir, [&](const std::string& owner) { return owner == pod_uid; });
+}
+
+Status ReleaseLeasesExcept(const std::string& dir, const std::set<std::string>& keep) {
+  return ReleaseLeasesIf(dir, [&](const std::string& owner) { return !keep.contains(owner); });
 }
 
 }  // namespace kennel::agent::internal

@@ -364,8 +364,20 @@ spec:
 )");
   json before = WaitPod("steady", [](const json& p) { return Phase(p, "Running"); });
   std::string started = before["status"]["containerStatuses"][0]["state"]["running"]["startedAt"];
+  // IP leases are not fsynced (a machine crash ends their pods): the agent's
+  // start releases those of pods it does not have, and empty ones, and keeps
+  // the pod's own.
+  const std::string ipam = dir_.path() + "/agent/" + node_ + "/ipam";
+  const std::string own_lease = ipam + "/" + before["status"]["podIP"].get<std::string>();
+  ASSERT_TRUE(std::filesystem::exists(own_lease));
+  std::ofstream(ipam + "/10.255.255.250") << "uid-of-a-pod-that-is-gone";
+  std::ofstream(ipam + "/10.255.255.251").flush();
   server_->Kill9();
   ASSERT_TRUE(server_->Start()) << server_->log();
+  EXPECT_TRUE(
+      WaitFor([&] { return !std::filesystem::exists(ipam + "/10.255.255.250"); }, seconds(30)));
+  EXPECT_FALSE(std::filesystem::exists(ipam + "/10.255.255.251"));
+  EXPECT_EQ(ReadText(own_lease), before["metadata"]["uid"].get<std::string>());
   // Re-adopted: the same process, no restart counted, logs and exec still work.
   json after =
       WaitPod("steady", [&](const json& p) { return Phase(p, "Running") && Restarts(p) == 0; });

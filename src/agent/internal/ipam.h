@@ -1,11 +1,14 @@
 // Pod IP leases: one file per leased address in a directory, named by the
 // address and holding the pod uid. Creating a lease is an atomic link(2) of a
 // complete file, so two agents (or two threads) never hold the same IP and a
-// crash never leaves a lease without its owner.
+// process crash never leaves a lease without its owner. Leases are not
+// fsynced: a machine crash ends every pod holding one (it may leave a lease
+// empty, which ReleaseLeasesExcept clears on the agent's next start).
 #pragma once
 
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -40,5 +43,10 @@ StatusOr<std::string> AcquireLease(const std::string& dir, const Ipv4Cidr& cidr,
 
 // Removes every lease held by pod_uid; none is fine.
 Status ReleaseLeases(const std::string& dir, const std::string& pod_uid);
+
+// Removes every lease not held by one of the pods in keep (the pods an agent
+// found on its start), empty ones included: see AcquireLease on why a machine
+// crash may leave them.
+Status ReleaseLeasesExcept(const std::string& dir, const std::set<std::string>& keep);
 
 }  // namespace kennel::agent::internal

@@ -80,5 +80,23 @@ TEST_F(IpamTest, ExhaustsWithoutNetworkGatewayOrBroadcast) {
   EXPECT_EQ(names, std::vector<std::string>{"10.250.0.2"});
 }
 
+TEST_F(IpamTest, AStartReleasesLeasesOfPodsItDoesNotKnowAndEmptyOnes) {
+  auto cidr = *ParseCidr("10.250.0.0/24");
+  ASSERT_TRUE(AcquireLease(dir_, cidr, "uid-a").ok());
+  ASSERT_TRUE(AcquireLease(dir_, cidr, "uid-b").ok());
+  // What a machine crash may leave of a lease that was never fsynced.
+  std::ofstream(dir_ + "/10.250.0.9").flush();
+  ASSERT_TRUE(ReleaseLeasesExcept(dir_, {"uid-a"}).ok());
+  std::vector<std::string> names;
+  for (const auto& e : std::filesystem::directory_iterator(dir_)) {
+    names.push_back(e.path().filename());
+  }
+  EXPECT_EQ(names, std::vector<std::string>{"10.250.0.2"});
+  // The freed addresses are leased again, lowest first.
+  auto c = AcquireLease(dir_, cidr, "uid-c");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(*c, "10.250.0.3");
+}
+
 }  // namespace
 }  // namespace kennel::agent::internal
