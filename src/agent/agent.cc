@@ -24,6 +24,7 @@
 #include "agent/prober.h"
 #include "agent/volumes.h"
 #include "base/file.h"
+#include "base/thread.h"
 #include "base/time.h"
 #include "client/informer.h"
 #include "client/workqueue.h"
@@ -173,10 +174,16 @@ class AgentImpl : public Agent {
     pods_->Start();
     WatchClaims();
     for (int i = 0; i < std::max(1, options_.workers); ++i) {
-      workers_.emplace_back([this] { WorkerLoop(); });
+      workers_.emplace_back([this] {
+        NameThisThread("agent-worker");
+        WorkerLoop();
+      });
     }
     heartbeat_ = std::thread([this] { HeartbeatLoop(); });
-    exits_ = std::thread([this] { ExitLoop(); });
+    exits_ = std::thread([this] {
+      NameThisThread("agent-exits");
+      ExitLoop();
+    });
     spdlog::info("agent: node {} ready ({} isolation, pod CIDR {})", options_.node_name,
                  options_.isolation == Isolation::kNone ? "no" : "namespace",
                  network_.pod_cidr.empty() ? "-" : network_.pod_cidr);

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "api/json_access.h"
+#include "base/thread.h"
 #include "client/informer.h"
 #include "client/workqueue.h"
 
@@ -73,7 +74,10 @@ class ReclaimerImpl : public LocalPathReclaimer {
     handler.on_update = [this](const json&, const json& pv) { Consider(pv); };
     volumes_.AddHandler(std::move(handler));
     volumes_.Start();
-    worker_ = std::thread([this] { Work(); });
+    worker_ = std::thread([this] {
+      NameThisThread("local-path");
+      Work();
+    });
     resync_ = std::thread([this] { Resync(); });
   }
 

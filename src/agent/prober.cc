@@ -21,6 +21,7 @@
 
 #include "agent/internal/json_fields.h"
 #include "agent/runtime.h"
+#include "base/thread.h"
 
 namespace kennel::agent {
 namespace {
@@ -203,7 +204,10 @@ class ProberImpl : public Prober {
  public:
   explicit ProberImpl(std::function<void(const std::string&)> on_change)
       : on_change_(std::move(on_change)), guard_(asio::make_work_guard(ioc_)) {
-    thread_ = std::thread([this] { ioc_.run(); });
+    thread_ = std::thread([this] {
+      NameThisThread("prober");
+      ioc_.run();
+    });
   }
 
   ~ProberImpl() override { Stop(); }

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "api/json_access.h"
+#include "base/thread.h"
 #include "base/time.h"
 
 namespace kennel::client {
@@ -14,7 +15,10 @@ constexpr size_t kMaxRemembered = 4096;
 
 EventRecorder::EventRecorder(Client* client, std::string component, size_t max_queued)
     : client_(client), component_(std::move(component)), max_queued_(max_queued) {
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    NameThisThread("events");
+    Run();
+  });
 }
 
 EventRecorder::~EventRecorder() {

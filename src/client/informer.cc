@@ -77,15 +77,26 @@ bool Informer::WaitForSync(std::chrono::milliseconds timeout) const {
 }
 
 std::optional<json> Informer::Get(const std::string& key) const {
-  std::lock_guard<std::mutex> lock(cache_mu_);
-  auto it = cache_.find(key);
-  if (it == cache_.end()) return std::nullopt;
-  return it->second;
+  ObjectRef found = Find(key);
+  if (!found) return std::nullopt;
+  return *found;
 }
 
 std::vector<json> Informer::List() const {
-  std::lock_guard<std::mutex> lock(cache_mu_);
   std::vector<json> out;
+  for (const ObjectRef& object : Snapshot()) out.push_back(*object);
+  return out;
+}
+
+Informer::ObjectRef Informer::Find(const std::string& key) const {
+  std::lock_guard<std::mutex> lock(cache_mu_);
+  auto it = cache_.find(key);
+  return it == cache_.end() ? nullptr : it->second;
+}
+
+std::vector<Informer::ObjectRef> Informer::Snapshot() const {
+  std::lock_guard<std::mutex> lock(cache_mu_);
+  std::vector<ObjectRef> out;
   out.reserve(cache_.size());
   for (const auto& [key, object] : cache_) out.push_back(object);
   return out;
@@ -125,12 +136,12 @@ Status Informer::ListAndSync() {
   // only a single page is a snapshot that a watch can resume from.
   ListOptions options = selectors_;
   ASSIGN_OR_RETURN(ListResult list, client_->List(resource_, ns_, options));
-  std::map<std::string, json> fresh;
+  std::map<std::string, ObjectRef> fresh;
   for (auto& item : list.items) {
     std::string key = KeyOf(item);
-    fresh.emplace(std::move(key), std::move(item));
+    fresh.emplace(std::move(key), std::make_shared<const json>(std::move(item)));
   }
-  std::map<std::string, json> old;
+  std::map<std::string, ObjectRef> old;
   {
     std::lock_guard<std::mutex> lock(cache_mu_);
     old.swap(cache_);
@@ -142,18 +153,18 @@ Status Informer::ListAndSync() {
     auto it = old.find(key);
     if (it == old.end()) {
       for (auto& h : handlers_) {
-        if (h.on_add) h.on_add(object);
+        if (h.on_add) h.on_add(*object);
       }
-    } else if (Meta(it->second, "resourceVersion") != Meta(object, "resourceVersion")) {
+    } else if (Meta(*it->second, "resourceVersion") != Meta(*object, "resourceVersion")) {
       for (auto& h : handlers_) {
-        if (h.on_update) h.on_update(it->second, object);
+        if (h.on_update) h.on_update(*it->second, *object);
       }
     }
   }
   for (const auto& [key, object] : old) {
     if (fresh.count(key) != 0) continue;
     for (auto& h : handlers_) {
-      if (h.on_delete) h.on_delete(object);
+      if (h.on_delete) h.on_delete(*object);
     }
   }
   {
@@ -218,18 +229,15 @@ void Informer::Apply(WatchEvent event) {
 
 void Informer::Upsert(json object, const std::string& resource_version) {
   std::string key = KeyOf(object);
-  std::optional<json> old;
-  const json* cached;
+  ObjectRef old;
+  ObjectRef cached = std::make_shared<const json>(std::move(object));
   {
     std::lock_guard<std::mutex> lock(cache_mu_);
     auto [it, inserted] = cache_.try_emplace(std::move(key));
-    if (!inserted) old = std::move(it->second);
-    it->second = std::move(object);
-    cached = &it->second;
+    old = std::move(it->second);
+    it->second = cached;
   }
   MarkApplied(resource_version);
-  // Handlers read the cached object without the lock: only this thread
-  // changes the cache, and other threads' Get and List only read it.
   for (auto& h : handlers_) {
     if (old && h.on_update) h.on_update(*old, *cached);
     if (!old && h.on_add) h.on_add(*cached);

@@ -68,6 +68,13 @@ class Informer {
   // A snapshot of every cached object, in key order.
   std::vector<json> List() const;
 
+  // The same without copying: cached objects are immutable and shared, so a
+  // controller that reads every object of a kind on each sync (a set's pods
+  // and claims) does not copy them all each time.
+  using ObjectRef = std::shared_ptr<const json>;
+  ObjectRef Find(const std::string& key) const;  // null when absent
+  std::vector<ObjectRef> Snapshot() const;
+
   static std::string KeyOf(const json& object);
 
   // The collection revision up to which every change is in the cache (0
@@ -111,7 +118,7 @@ class Informer {
 
   mutable std::mutex cache_mu_;
   mutable std::condition_variable synced_cv_;
-  std::map<std::string, json> cache_;
+  std::map<std::string, ObjectRef> cache_;
   std::atomic<int64_t> applied_revision_{0};
   bool synced_ = false;
   bool stopped_ = false;  // guarded by cache_mu_: wakes WaitForSync

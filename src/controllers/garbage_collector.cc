@@ -15,6 +15,7 @@
 
 #include "api/json_access.h"
 #include "api/registry.h"
+#include "base/thread.h"
 #include "client/informer.h"
 #include "client/workqueue.h"
 
@@ -115,7 +116,10 @@ class GarbageCollectorImpl : public GarbageCollector {
     }
     for (auto& inf : informers_) inf->Start();
     for (int i = 0; i < std::max(1, options_.workers); ++i) {
-      workers_.emplace_back([this] { Work(); });
+      workers_.emplace_back([this] {
+        NameThisThread("gc");
+        Work();
+      });
     }
   }
 

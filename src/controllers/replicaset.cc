@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "api/selector.h"
+#include "base/thread.h"
 #include "base/time.h"
 #include "client/events.h"
 #include "client/informer.h"
@@ -164,7 +165,10 @@ class ReplicaSetControllerImpl : public ReplicaSetController {
     sets_.Start();
     pods_.Start();
     for (int i = 0; i < std::max(1, options_.workers); ++i) {
-      workers_.emplace_back([this] { Work(); });
+      workers_.emplace_back([this] {
+        NameThisThread("replicaset");
+        Work();
+      });
     }
   }
 

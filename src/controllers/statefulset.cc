@@ -9,6 +9,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <ranges>
 #include <set>
 #include <string>
 #include <thread>
@@ -18,6 +19,7 @@
 #include "api/json_access.h"
 #include "api/quantity.h"
 #include "api/selector.h"
+#include "base/thread.h"
 #include "base/time.h"
 #include "client/events.h"
 #include "client/informer.h"
@@ -30,6 +32,12 @@ using api::Field;
 using api::Str;
 using client::json;
 using Clock = std::chrono::steady_clock;
+using Objects = std::vector<client::Informer::ObjectRef>;
+
+// The objects themselves, for range-for over Objects.
+auto Deref(const Objects& objects) {
+  return objects | std::views::transform([](const auto& o) -> const json& { return *o; });
+}
 
 const client::Resource kControllerRevisions{"apps", "v1", "controllerrevisions", true};
 
@@ -373,7 +381,10 @@ class StatefulSetControllerImpl : public StatefulSetController {
     claims_.Start();
     revisions_.Start();
     for (int i = 0; i < std::max(1, options_.workers); ++i) {
-      workers_.emplace_back([this] { Work(); });
+      workers_.emplace_back([this] {
+        NameThisThread("statefulset");
+        Work();
+      });
     }
   }
 
@@ -512,26 +523,27 @@ class StatefulSetControllerImpl : public StatefulSetController {
     events_.Record(involved, "StatefulSet", type, reason, message);
   }
 
-  std::vector<json> InNamespace(client::Informer& informer, const std::string& ns) {
-    std::vector<json> out;
-    for (json& o : informer.List()) {
-      if (Namespace(o) == ns) out.push_back(std::move(o));
+  // Shared, not copied: a sync reads every pod and claim of its set.
+  Objects InNamespace(client::Informer& informer, const std::string& ns) {
+    Objects out;
+    for (client::Informer::ObjectRef& o : informer.Snapshot()) {
+      if (Namespace(*o) == ns) out.push_back(std::move(o));
     }
     return out;
   }
 
   // Objects the set controls, adopting matching orphans (pods only when
   // their name is one of the set's).
-  StatusOr<std::vector<json>> Claim(const json& set, const SetView& v, Kind kind,
-                                    const client::Resource& resource,
-                                    const api::LabelSelector& selector) {
-    std::vector<json> out;
-    for (json& o : InNamespace(InformerOf(kind), v.ns)) {
+  StatusOr<Objects> Claim(const json& set, const SetView& v, Kind kind,
+                          const client::Resource& resource, const api::LabelSelector& selector) {
+    Objects out;
+    for (client::Informer::ObjectRef& shared : InNamespace(InformerOf(kind), v.ns)) {
+      const json& o = *shared;
       const json* ref = ControllerRef(o);
       if (ref != nullptr) {
         if (Str(*ref, "uid") == v.uid &&
             (kind != Kind::kPod || ParentAndOrdinal(Name(o)).first == v.name)) {
-          out.push_back(std::move(o));
+          out.push_back(std::move(shared));
         }
         continue;
       }
@@ -546,7 +558,7 @@ class StatefulSetControllerImpl : public StatefulSetController {
       ASSIGN_OR_RETURN(json adopted,
                        client_->Patch(resource, v.ns, Name(o), client::PatchType::kMerge, patch));
       ExpectWrite(v.key, kind, adopted);
-      out.push_back(std::move(adopted));
+      out.push_back(std::make_shared<const json>(std::move(adopted)));
     }
     return out;
   }
@@ -637,7 +649,7 @@ class StatefulSetControllerImpl : public StatefulSetController {
     const std::string pod_name = v.PodName(ord);
     for (const json& ct : v.claim_templates) {
       const std::string claim_name = ClaimName(ct, pod_name);
-      auto existing = claims_.Get(Key(v.ns, claim_name));
+      auto existing = claims_.Find(Key(v.ns, claim_name));
       if (existing) {
         // Being deleted, or owned by an earlier pod of this name (whenScaled=
         // Delete): the garbage collector removes it first.
@@ -646,7 +658,7 @@ class StatefulSetControllerImpl : public StatefulSetController {
         if (refs.is_array()) {
           for (const json& r : refs) {
             if (Str(r, "kind") != "Pod" || Str(r, "name") != pod_name) continue;
-            auto pod = pods_.Get(Key(v.ns, pod_name));
+            auto pod = pods_.Find(Key(v.ns, pod_name));
             if (!pod || Uid(*pod) != Str(r, "uid")) *blocked = true;
           }
         }
@@ -722,7 +734,7 @@ class StatefulSetControllerImpl : public StatefulSetController {
   // Claim ownerRefs as the retention policy wants them, for one pod's claims.
   Status FixClaimRefs(const json& set, const SetView& v, const json& pod, bool condemned) {
     for (const json& ct : v.claim_templates) {
-      auto claim = claims_.Get(Key(v.ns, ClaimName(ct, Name(pod))));
+      auto claim = claims_.Find(Key(v.ns, ClaimName(ct, Name(pod))));
       if (!claim || IsTerminating(*claim)) continue;
       json refs = DesiredClaimRefs(*claim, set, v, &pod, condemned);
       if (SameRefs(refs, Field(Meta(*claim), "ownerReferences"))) continue;
@@ -746,7 +758,7 @@ class StatefulSetControllerImpl : public StatefulSetController {
       bool patched_here = false;
       for (const json& ct : v.claim_templates) {
         auto want = StorageBytes(Field(ct, "spec"));
-        auto claim = claims_.Get(Key(v.ns, ClaimName(ct, v.PodName(ord))));
+        auto claim = claims_.Find(Key(v.ns, ClaimName(ct, v.PodName(ord))));
         if (!want || !claim || IsTerminating(*claim)) continue;
         auto have = StorageBytes(Field(*claim, "spec"));
         ++*total;
@@ -829,28 +841,30 @@ class StatefulSetControllerImpl : public StatefulSetController {
     SetView v(set);
     auto selector = api::LabelSelector::FromJson(Field(Field(set, "spec"), "selector"));
     if (!selector.ok() || selector->Empty()) return Status::Ok();  // validation refuses these
-    ASSIGN_OR_RETURN(std::vector<json> revisions,
+    ASSIGN_OR_RETURN(Objects revision_refs,
                      Claim(set, v, Kind::kRevision, kControllerRevisions, *selector));
-    ASSIGN_OR_RETURN(std::vector<json> pods, Claim(set, v, Kind::kPod, client::kPods, *selector));
+    std::vector<json> revisions;  // a few, and ResolveRevisions adds to them
+    for (const auto& r : revision_refs) revisions.push_back(*r);
+    ASSIGN_OR_RETURN(Objects pods, Claim(set, v, Kind::kPod, client::kPods, *selector));
     ASSIGN_OR_RETURN(Revisions revs, ResolveRevisions(set, v, revisions));
     const json current_tmpl = TemplateOf(revs.current);
     const json update_tmpl = TemplateOf(revs.update);
 
     // The ordinal view.
     const int64_t n = std::max<int64_t>(0, v.replicas);
-    std::vector<std::optional<json>> slots(n);
-    std::vector<json> condemned;
-    for (const json& pod : pods) {
+    std::vector<const json*> slots(n, nullptr);
+    std::vector<const json*> condemned;
+    for (const json& pod : Deref(pods)) {
       int64_t ord = ParentAndOrdinal(Name(pod)).second;
       if (ord < 0) continue;
       if (ord >= v.start && ord < v.start + n) {
-        slots[ord - v.start] = pod;
+        slots[ord - v.start] = &pod;
       } else {
-        condemned.push_back(pod);
+        condemned.push_back(&pod);
       }
     }
-    std::sort(condemned.begin(), condemned.end(), [](const json& a, const json& b) {
-      return ParentAndOrdinal(Name(a)).second > ParentAndOrdinal(Name(b)).second;
+    std::sort(condemned.begin(), condemned.end(), [](const json* a, const json* b) {
+      return ParentAndOrdinal(Name(*a)).second > ParentAndOrdinal(Name(*b)).second;
     });
     const int64_t update_min = v.rolling ? std::min(std::max<int64_t>(v.partition, 0), n) : 0;
     RETURN_IF_ERROR(Act(set, v, revs, slots, condemned, current_tmpl, update_tmpl, update_min));
@@ -865,7 +879,7 @@ class StatefulSetControllerImpl : public StatefulSetController {
     // minReadySeconds: look again once the next pod becomes available.
     if (v.min_ready > 0) {
       std::optional<std::chrono::milliseconds> soonest;
-      for (const json& pod : pods) {
+      for (const json& pod : Deref(pods)) {
         auto left = UntilAvailable(pod, v.min_ready);
         if (left && left->count() > 0 && (!soonest || *left < *soonest)) soonest = left;
       }
@@ -875,7 +889,7 @@ class StatefulSetControllerImpl : public StatefulSetController {
   }
 
   Status Act(const json& set, const SetView& v, const Revisions& revs,
-             std::vector<std::optional<json>>& slots, const std::vector<json>& condemned,
+             const std::vector<const json*>& slots, const std::vector<const json*>& condemned,
              const json& current_tmpl, const json& update_tmpl, int64_t update_min) {
     const std::string current_name = Name(revs.current);
     const std::string update_name = Name(revs.update);
@@ -977,17 +991,18 @@ class StatefulSetControllerImpl : public StatefulSetController {
 
     // Condemned pods: claim references first (crash-safe), then deletion
     // from the highest ordinal down.
-    for (const json& pod : condemned) {
-      RETURN_IF_ERROR(FixClaimRefs(set, v, pod, /*condemned=*/true));
+    for (const json* pod : condemned) {
+      RETURN_IF_ERROR(FixClaimRefs(set, v, *pod, /*condemned=*/true));
     }
     const json* first_unhealthy = nullptr;
-    for (const json& pod : condemned) {
-      if (!IsHealthy(pod)) {
-        first_unhealthy = &pod;
+    for (const json* pod : condemned) {
+      if (!IsHealthy(*pod)) {
+        first_unhealthy = pod;
         break;
       }
     }
-    for (const json& pod : condemned) {
+    for (const json* condemned_pod : condemned) {
+      const json& pod = *condemned_pod;
       if (IsTerminating(pod)) {
         if (!v.parallel) return Status::Ok();
         continue;
@@ -1018,12 +1033,12 @@ class StatefulSetControllerImpl : public StatefulSetController {
     return Status::Ok();
   }
 
-  Status WriteStatus(const json& set, const SetView& v, const Revisions& revs,
-                     const std::vector<json>& pods, int at_size, int total) {
+  Status WriteStatus(const json& set, const SetView& v, const Revisions& revs, const Objects& pods,
+                     int at_size, int total) {
     const std::string current_name = Name(revs.current);
     const std::string update_name = Name(revs.update);
     int64_t replicas = 0, ready = 0, available = 0, current = 0, updated = 0;
-    for (const json& pod : pods) {
+    for (const json& pod : Deref(pods)) {
       if (IsCreated(pod)) ++replicas;
       if (IsRunningAndReady(pod)) ++ready;
       if (IsAvailable(pod, v.min_ready)) ++available;
@@ -1088,9 +1103,9 @@ class StatefulSetControllerImpl : public StatefulSetController {
 
   // Revisions no pod uses, beyond revisionHistoryLimit, oldest first.
   Status TruncateHistory(const SetView& v, const Revisions& revs,
-                         const std::vector<json>& revisions, const std::vector<json>& pods) {
+                         const std::vector<json>& revisions, const Objects& pods) {
     std::set<std::string> live = {Name(revs.current), Name(revs.update)};
-    for (const json& pod : pods) live.insert(RevisionOf(pod));
+    for (const json& pod : Deref(pods)) live.insert(RevisionOf(pod));
     std::vector<const json*> old;
     for (const json& r : revisions) {
       if (!live.count(Name(r))) old.push_back(&r);

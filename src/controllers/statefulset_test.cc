@@ -237,6 +237,9 @@ TEST_F(StatefulSetTest, ScaleDownDeletesHighestFirstOneAtATime) {
 TEST_F(StatefulSetTest, ScaleDownWaitsForHealthyPeers) {
   CreateReady(SetJson("web", 3));
   Kubelet("web-0", /*ready=*/false);
+  // The scale-down must reach a controller that has seen web-0 unready (its
+  // status says so); else it would rightly delete web-2 at once.
+  ASSERT_TRUE(WaitFor([&] { return Set("web")["status"].value("readyReplicas", 0) == 2; }));
   Patch("web", {{"spec", {{"replicas", 2}}}});
   EXPECT_TRUE(Consistently([&] { return !Terminating("web-2"); }));
   Kubelet("web-0");

@@ -18,6 +18,7 @@
 #include "api/quantity.h"
 #include "api/selector.h"
 #include "api/storage.h"
+#include "base/thread.h"
 #include "base/time.h"
 #include "client/events.h"
 #include "client/informer.h"
@@ -289,7 +290,10 @@ class VolumeBinderImpl : public VolumeBinder {
 
     for (client::Informer* i : {&claims_, &volumes_, &classes_, &nodes_}) i->Start();
     for (int i = 0; i < std::max(1, options_.workers); ++i) {
-      workers_.emplace_back([this] { Work(); });
+      workers_.emplace_back([this] {
+        NameThisThread("volume-binder");
+        Work();
+      });
     }
     resync_ = std::thread([this] { ResyncLoop(); });
   }

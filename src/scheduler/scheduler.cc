@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "api/json_access.h"
+#include "base/thread.h"
 #include "base/time.h"
 #include "client/events.h"
 #include "client/informer.h"
@@ -101,9 +102,15 @@ class SchedulerImpl : public Scheduler {
     WatchNodes();
     WatchVolumes();
     for (client::Informer* i : {&nodes_, &pods_, &claims_, &volumes_, &classes_}) i->Start();
-    worker_ = std::thread([this] { ScheduleLoop(); });
+    worker_ = std::thread([this] {
+      NameThisThread("scheduler");
+      ScheduleLoop();
+    });
     for (int i = 0; i < std::max(1, options_.bind_workers); ++i) {
-      binders_.emplace_back([this] { BindLoop(); });
+      binders_.emplace_back([this] {
+        NameThisThread("sched-binder");
+        BindLoop();
+      });
     }
   }
 
