@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -135,9 +136,7 @@ std::vector<pid_t> CgroupPids(const std::string& dir) {
   return pids;
 }
 
-}  // namespace
-
-StatusOr<CgroupLayout> DetectCgroups() {
+StatusOr<CgroupLayout> ReadCgroupLayout() {
   std::ifstream in("/proc/self/mountinfo");
   std::string line;
   CgroupLayout v1;
@@ -178,6 +177,24 @@ StatusOr<CgroupLayout> DetectCgroups() {
                      (v2_without_controllers.empty()
                           ? ""
                           : " (cgroup v2 at " + v2_without_controllers + " lacks them)"));
+}
+
+}  // namespace
+
+StatusOr<CgroupLayout> DetectCgroups() {
+  // Read once per process: the hierarchies do not move while it runs, and
+  // the mount table grows with every pod (each shim used to read it whole).
+  // An atomic pointer rather than a lock, so that a process forked while
+  // another thread computes it (the launcher's spare shims) cannot deadlock.
+  static std::atomic<const CgroupLayout*> cached{nullptr};
+  if (const CgroupLayout* known = cached.load(std::memory_order_acquire)) return *known;
+  StatusOr<CgroupLayout> layout = ReadCgroupLayout();
+  if (layout.ok()) {
+    auto* fresh = new CgroupLayout(*layout);  // never freed: one per process
+    const CgroupLayout* expected = nullptr;
+    if (!cached.compare_exchange_strong(expected, fresh, std::memory_order_acq_rel)) delete fresh;
+  }
+  return layout;
 }
 
 Status CheckV2Delegation(const CgroupLayout& layout) {

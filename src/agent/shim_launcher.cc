@@ -42,6 +42,7 @@
 #include <string_view>
 #include <vector>
 
+#include "agent/internal/cgroup.h"
 #include "agent/internal/container.h"
 #include "agent/internal/shim.h"
 #include "agent/internal/sys.h"
@@ -227,6 +228,10 @@ int StartShim(int* spare_sock, int launcher_sock, const char* body, size_t size,
   // Nothing of the agent's but stdio and the socket.
   if (sock > 3) ::syscall(SYS_close_range, 3, sock - 1, 0);
   ::syscall(SYS_close_range, sock + 1, ~0U, 0);
+  // Once here, so that every spare inherits what it resolves: the shared
+  // libraries' lazily bound symbols (a spare would otherwise look each up
+  // again) and the pages the allocator touches.
+  internal::ExerciseStateCode();
   std::vector<char> body(kMaxRequest);
   int spare = -1;
   EnsureSpare(&spare, sock);  // failing here is no matter: the first request forks
@@ -283,6 +288,8 @@ Status StartShimLauncher() {
     return Internal("the shim launcher must be started while the process has one thread (it has " +
                     std::to_string(threads) + ")");
   }
+  // Read here once, so that the launcher and every shim it forks inherit it.
+  (void)internal::DetectCgroups();
   int pair[2];
   if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
     return internal::ErrnoStatus("socketpair");
