@@ -46,15 +46,17 @@ StatusOr<std::string> ReadSmallFile(const std::string& path) {
 
 Status MakeDirs(const std::string& path, mode_t mode) {
   if (path.empty()) return Status::Ok();
-  size_t pos = 0;
-  while (pos != std::string::npos) {
-    pos = path.find('/', pos + 1);
-    std::string part = path.substr(0, pos);
-    if (part.empty()) continue;
-    if (::mkdir(part.c_str(), mode) != 0 && errno != EEXIST) {
-      return ErrnoStatus("mkdir " + part);
-    }
+  // The parent usually exists: one mkdir, not one per component (a shim
+  // made ~170 of them, almost all EEXIST, to set up one container).
+  if (::mkdir(path.c_str(), mode) == 0) return Status::Ok();
+  if (errno == ENOENT) {
+    size_t slash = path.find_last_of('/');
+    while (slash != std::string::npos && slash > 0 && path[slash - 1] == '/') --slash;
+    if (slash == std::string::npos || slash == 0) return ErrnoStatus("mkdir " + path);
+    RETURN_IF_ERROR(MakeDirs(path.substr(0, slash), mode));
+    if (::mkdir(path.c_str(), mode) == 0) return Status::Ok();
   }
+  if (errno != EEXIST) return ErrnoStatus("mkdir " + path);
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) return ErrnoStatus("stat " + path);
   if (!S_ISDIR(st.st_mode)) return Internal(path + " exists and is not a directory");
@@ -208,12 +210,54 @@ bool InstallFdsAndCloseRest(const int* fds, int count) {
   return true;
 }
 
+namespace {
+
+// The signals set in one "Name:\t<hex mask>" line of /proc/self/status
+// (bit n-1 is signal n). Reads into a buffer on the stack and allocates
+// nothing: it runs in children that share their parent's memory.
+uint64_t StatusSignalMask(const char* status, const char* name) {
+  const char* line = std::strstr(status, name);
+  if (line == nullptr) return ~uint64_t{0};  // unknown: assume all of them
+  line += std::strlen(name);
+  while (*line == ' ' || *line == '\t') ++line;
+  uint64_t mask = 0;
+  for (; *line != '\0' && *line != '\n'; ++line) {
+    const char c = *line;
+    const int digit = c >= '0' && c <= '9'   ? c - '0'
+                      : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                      : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                             : -1;
+    if (digit < 0) return ~uint64_t{0};
+    mask = (mask << 4) | static_cast<uint64_t>(digit);
+  }
+  return mask;
+}
+
+}  // namespace
+
 void ResetSignalsForExec() {
+  // exec resets caught signals but keeps ignored ones: both go back to the
+  // default here, so no handler of ours runs before the exec and no ignored
+  // signal (the launcher's SIGCHLD) leaks into the container. Only those
+  // /proc/self/status lists as ignored or caught: a sigaction for each of the
+  // 64 signals cost a container start about 1.5 ms on a VM.
+  uint64_t changed = ~uint64_t{0};
+  char status[4096];
+  const int fd = ::open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    const ssize_t n = ::read(fd, status, sizeof(status) - 1);
+    ::close(fd);
+    if (n > 0) {
+      status[n] = '\0';
+      changed = StatusSignalMask(status, "SigIgn:") | StatusSignalMask(status, "SigCgt:");
+    }
+  }
   struct sigaction dfl;
   std::memset(&dfl, 0, sizeof(dfl));
   dfl.sa_handler = SIG_DFL;
-  for (int sig = 1; sig < NSIG; ++sig) {
+  for (int sig = 1; sig < NSIG && sig <= 64; ++sig) {
     if (sig == SIGKILL || sig == SIGSTOP) continue;
+    if ((changed & (uint64_t{1} << (sig - 1))) == 0) continue;
     ::sigaction(sig, &dfl, nullptr);  // fails harmlessly for glibc-reserved signals
   }
   sigset_t none;
