@@ -89,6 +89,7 @@ struct PodRecord {
   std::string start_time;
   Sandbox sandbox;
   bool sandbox_ready = false;
+  bool files_ready = false;  // etc-hosts, resolv.conf, hostname
   bool volumes_ready = false;
   std::map<std::string, PreparedVolume> volumes;
   std::map<std::string, ContainerRecord> containers;  // init and app, by name
@@ -625,13 +626,16 @@ class AgentImpl : public Agent {
       SandboxSpec spec{rec.uid, PodHostname(pod), rec.dir + "/sandbox"};
       ASSIGN_OR_RETURN(rec.sandbox, EnsureSandbox(options_.isolation, network_, spec));
       rec.sandbox_ready = true;
+      rec.files_ready = false;  // etc-hosts names the sandbox's IP
     }
     facts.pod_ip = rec.sandbox.ip;
     facts.host_ip = host_ip_;
     facts.node_name = options_.node_name;
-    if (!rec.volumes_ready) {
+    if (!rec.files_ready) {
       // Written again whenever the pod is prepared (after a machine crash
-      // too): no fsync for them.
+      // too): no fsync for them. Once per record, not on every retry while a
+      // claim binds: each rewrite replaces (deletes) an inode, and ext4
+      // without a journal scans past recently deleted ones on every create.
       const Survives survives = Survives::kProcessCrash;
       RETURN_IF_ERROR(WriteFileAtomically(rec.dir + "/etc-hosts",
                                           HostsFile(pod, rec.sandbox.ip, options_.dns.domain), 0644,
@@ -642,6 +646,9 @@ class AgentImpl : public Agent {
           rec.dir + "/resolv.conf", ResolvConf(pod, options_.dns, host_resolv), 0644, survives));
       RETURN_IF_ERROR(
           WriteFileAtomically(rec.dir + "/hostname", PodHostname(pod) + "\n", 0644, survives));
+      rec.files_ready = true;
+    }
+    if (!rec.volumes_ready) {
       ASSIGN_OR_RETURN(rec.volumes, PrepareVolumes(pod, rec.dir + "/volumes", facts, Getter(),
                                                    PvcPathGetter(rec.key)));
       rec.volumes_ready = true;
