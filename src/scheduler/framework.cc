@@ -295,7 +295,7 @@ int Framework::NumFeasibleNodesToFind(int n) const {
   return std::max(found, kMinFeasible);
 }
 
-bool Framework::RunPreFilter(const CycleContext& ctx, std::string* reason) {
+bool Framework::RunPreFilter(const CycleContext& ctx, std::string* reason, bool* awaits_claim) {
   if (!ctx.pod.error.empty()) {
     *reason = ctx.pod.error;
     return false;
@@ -307,6 +307,7 @@ bool Framework::RunPreFilter(const CycleContext& ctx, std::string* reason) {
     e.score_active = r.score && e.scores && e.weight > 0;
     if (r.reason && e.filters && ok) {
       *reason = *r.reason;
+      *awaits_claim = r.awaits_claim;
       ok = false;
     }
   }
@@ -326,7 +327,7 @@ Placement Framework::Schedule(const CycleContext& ctx) {
   const std::vector<NodeInfo*>& nodes = ctx.cache.Nodes();
   out.total_nodes = nodes.size();
   std::string reason;
-  if (!RunPreFilter(ctx, &reason)) {
+  if (!RunPreFilter(ctx, &reason, &out.awaits_claim)) {
     out.prefilter_reason = reason;
     return out;
   }

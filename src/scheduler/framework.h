@@ -163,6 +163,9 @@ class Plugin {
     std::optional<std::string> reason;
     bool filter = false;
     bool score = false;
+    // The reason is a claim not seen yet: the pod waits for claim events
+    // rather than backing off (SchedulingQueue::AwaitClaim).
+    bool awaits_claim = false;
   };
   virtual PreFilterResult PreFilter(const CycleContext& ctx) = 0;
 
@@ -204,6 +207,7 @@ struct Placement {
   std::vector<const NodeInfo*> feasible;        // the nodes that passed (a sample)
   std::vector<FilterFailure> failures;          // nodes that did not, with why
   std::optional<std::string> prefilter_reason;  // every node failed with this
+  bool awaits_claim = false;                    // that reason is a claim not seen yet
   size_t total_nodes = 0;
 };
 
@@ -230,8 +234,9 @@ class Framework {
   // node with preemption victims taken away.
   std::optional<std::string> RunFilters(const CycleContext& ctx, const NodeInfo& node);
 
-  // Runs PreFilter for ctx.pod; false with *reason when the pod fits nowhere.
-  bool RunPreFilter(const CycleContext& ctx, std::string* reason);
+  // Runs PreFilter for ctx.pod; false with *reason when the pod fits nowhere
+  // (and *awaits_claim when that is a claim not seen yet).
+  bool RunPreFilter(const CycleContext& ctx, std::string* reason, bool* awaits_claim);
 
   // The best of nodes (non-empty) by the plugins' weighted, normalized
   // scores plus extra (e.g. extenders' scores by node); ties go to the

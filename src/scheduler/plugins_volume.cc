@@ -28,7 +28,12 @@ class VolumeBinding : public Plugin {
     if (ctx.volumes == nullptr) return {};
     for (const std::string& name : ctx.pod.claims) {
       auto claim = ctx.volumes->Claim(ctx.pod.ns, name);
-      if (!claim) return Fail("persistentvolumeclaim \"" + name + "\" not found");
+      if (!claim) {
+        // Usually created just before the pod, its watch event still on the way.
+        PreFilterResult r = Fail("persistentvolumeclaim \"" + name + "\" not found");
+        r.awaits_claim = true;
+        return r;
+      }
       const json& meta = Field(*claim, "metadata");
       if (!Str(meta, "deletionTimestamp").empty()) {
         return Fail("persistentvolumeclaim \"" + name + "\" is being deleted");

@@ -46,6 +46,7 @@ void SchedulingQueue::DetachLocked(Entry& e) {
 
 void SchedulingQueue::ToActiveLocked(Entry& e) {
   DetachLocked(e);
+  e.awaits_claim = false;
   e.where = Entry::Where::kActive;
   active_.insert(&e);
   cv_.notify_one();
@@ -126,6 +127,31 @@ void SchedulingQueue::Done(const std::string& key) {
   entries_.erase(it);
 }
 
+void SchedulingQueue::AwaitClaim(const std::string& key) {
+  std::lock_guard lock(mu_);
+  auto it = entries_.find(key);
+  if (it == entries_.end() || it->second->where != Entry::Where::kInFlight) return;
+  Entry& e = *it->second;
+  if (e.changed_in_flight || e.popped_at_claim_move != claim_move_seq_) {
+    ToActiveLocked(e);
+    return;
+  }
+  e.where = Entry::Where::kParked;
+  e.parked_at = Clock::now();
+  e.awaits_claim = true;
+  parked_.insert(&e);
+}
+
+void SchedulingQueue::ClaimChanged() {
+  std::lock_guard lock(mu_);
+  ++claim_move_seq_;
+  std::vector<Entry*> waiting;
+  for (Entry* e : parked_) {
+    if (e->awaits_claim) waiting.push_back(e);
+  }
+  for (Entry* e : waiting) ToActiveLocked(*e);
+}
+
 void SchedulingQueue::MoveAllToActive() {
   std::lock_guard lock(mu_);
   ++move_seq_;
@@ -133,6 +159,7 @@ void SchedulingQueue::MoveAllToActive() {
   auto now = Clock::now();
   std::vector<Entry*> parked(parked_.begin(), parked_.end());
   for (Entry* e : parked) {
+    if (e->awaits_claim) continue;  // only a claim can help it
     // Still within its back-off since the failed attempt: wait it out.
     if (e->parked_at + BackoffFor(e->attempts) > now) {
       DetachLocked(*e);
@@ -169,6 +196,7 @@ std::shared_ptr<const PodInfo> SchedulingQueue::Pop() {
       active_.erase(active_.begin());
       e->where = Entry::Where::kInFlight;
       e->popped_at_move = move_seq_;
+      e->popped_at_claim_move = claim_move_seq_;
       e->changed_in_flight = false;
       return e->pod;
     }

@@ -44,6 +44,11 @@ class SchedulingQueue {
   // The pod popped last for key could not be placed: park it (or back it off
   // when the cluster changed during its cycle).
   void Unschedulable(const std::string& key);
+  // The pod popped for key names a claim the scheduler has not seen yet
+  // (the claim and the pod are created together and their watches race):
+  // not a failed attempt, so no back-off; it waits for the next claim event
+  // (ClaimChanged) and is retried at once if one came during its cycle.
+  void AwaitClaim(const std::string& key);
   // The pod popped for key failed for another reason (e.g. its binding):
   // retry after back-off.
   void Backoff(const std::string& key);
@@ -52,6 +57,8 @@ class SchedulingQueue {
 
   // Something changed that may let parked pods fit.
   void MoveAllToActive();
+  // A claim appeared or changed: pods awaiting one are retried now.
+  void ClaimChanged();
 
   // Blocks until a pod is ready; nullptr after ShutDown().
   std::shared_ptr<const PodInfo> Pop();
@@ -69,8 +76,10 @@ class SchedulingQueue {
     int attempts = 0;
     Clock::time_point backoff_until{};
     Clock::time_point parked_at{};
-    uint64_t popped_at_move = 0;  // move_seq_ when popped
+    uint64_t popped_at_move = 0;        // move_seq_ when popped
+    uint64_t popped_at_claim_move = 0;  // claim_move_seq_ when popped
     bool changed_in_flight = false;
+    bool awaits_claim = false;  // parked until ClaimChanged
     enum class Where { kActive, kBackoff, kParked, kInFlight } where = Where::kActive;
     std::multimap<Clock::time_point, Entry*>::iterator backoff_it;
   };
@@ -94,6 +103,7 @@ class SchedulingQueue {
   Clock::time_point next_parked_check_{};
   uint64_t next_seq_ = 0;
   uint64_t move_seq_ = 0;
+  uint64_t claim_move_seq_ = 0;
   bool shutdown_ = false;
 };
 

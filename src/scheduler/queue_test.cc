@@ -72,6 +72,34 @@ TEST(SchedulingQueueTest, AChangeDuringTheCycleIsNotMissed) {
   EXPECT_EQ(q.Pop()->name, "a");
 }
 
+// A pod whose claim the scheduler has not seen yet waits for a claim event,
+// without the back-off of a failed attempt (the default 1 s here), and other
+// changes in the cluster do not retry it.
+TEST(SchedulingQueueTest, APodAwaitingItsClaimIsRetriedOnTheClaimsEventWithoutBackOff) {
+  SchedulingQueue q;  // 1 s initial back-off
+  q.Add(P("a"));
+  q.Pop();
+  q.AwaitClaim("ns/a");
+  EXPECT_EQ(q.ParkedLen(), 1u);
+  q.MoveAllToActive();  // a node or pod changed: no help to it
+  EXPECT_EQ(q.ParkedLen(), 1u);
+  EXPECT_EQ(q.BackoffLen(), 0u);
+  q.ClaimChanged();
+  EXPECT_EQ(q.ActiveLen(), 1u);
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(q.Pop()->name, "a");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(500));
+  // A claim event during the cycle: tried again at once.
+  q.ClaimChanged();
+  q.AwaitClaim("ns/a");
+  EXPECT_EQ(q.ActiveLen(), 1u);
+  EXPECT_EQ(q.Pop()->name, "a");
+  // An ordinary failure after that still backs off.
+  q.Unschedulable("ns/a");
+  q.MoveAllToActive();
+  EXPECT_EQ(q.BackoffLen(), 1u);
+}
+
 TEST(SchedulingQueueTest, DeleteAndShutDown) {
   SchedulingQueue q;
   q.Add(P("a"));

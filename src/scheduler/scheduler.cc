@@ -254,6 +254,7 @@ class SchedulerImpl : public Scheduler {
         cache_.SetClaim(key, node, ClaimStorageRequest(claim));
       }
     }
+    queue_.ClaimChanged();
     queue_.MoveAllToActive();
   }
 
@@ -372,7 +373,11 @@ class SchedulerImpl : public Scheduler {
     lock.unlock();
     if (preemption) Preempt(pod, *preemption);
     ReportUnschedulable(pod, message, preemption ? preemption->node : "");
-    queue_.Unschedulable(pod.key);
+    if (placement.awaits_claim) {
+      queue_.AwaitClaim(pod.key);
+    } else {
+      queue_.Unschedulable(pod.key);
+    }
   }
 
   // Evicts the victims (graceful deletion, their own grace periods) and

@@ -215,6 +215,21 @@ volumeBindingMode: WaitForFirstConsumer
             0u);
   EXPECT_FALSE(Get({"pvc", "data-c"})["metadata"]["annotations"].contains(
       "volume.kubernetes.io/selected-node"));
+
+  // A pod that comes before its claim (a StatefulSet creates both at once,
+  // and the scheduler's watches of pods and claims race) says why it waits,
+  // and is placed when the claim comes: the claim's event retries it (other
+  // changes do not, and its 1 s back-off does not apply).
+  Ok({"apply", "-f", "-"}, PlainPod("d", "100m", with_claim("data-d")));
+  EXPECT_EQ(WaitFailedScheduling("d").rfind(
+                "0/2 nodes are available: persistentvolumeclaim \"data-d\" not found.", 0),
+            0u);
+  Ok({"apply", "-f", "-"}, std::string("apiVersion: v1\nkind: PersistentVolumeClaim\n"
+                                       "metadata:\n  name: data-d\n"
+                                       "spec:\n  storageClassName: local\n"
+                                       "  accessModes: [ReadWriteOnce]\n"
+                                       "  resources:\n    requests:\n      storage: 1Gi\n"));
+  EXPECT_FALSE(WaitBound("d").empty()) << server_->log();
 }
 
 // A scheduler extender: keeps only the nodes whose names are in `allowed`,
