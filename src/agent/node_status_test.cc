@@ -7,6 +7,8 @@
 
 #include <filesystem>
 
+#include "base/testing/temp_dir.h"
+
 namespace kennel::agent {
 namespace {
 
@@ -20,19 +22,13 @@ int64_t FreeBytes(const std::string& path) {
 
 class NodeStatusTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/kennel-node-status-test-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    volumes_ = dir_ + "/volumes";
-  }
   void TearDown() override {
     if (mounted_) ::umount2(volumes_.c_str(), MNT_DETACH);
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
   }
 
-  std::string dir_, volumes_;
+  kennel::testing::TempDir temp_{"kennel-node-status-test"};
+  const std::string dir_ = temp_.path();
+  const std::string volumes_ = dir_ + "/volumes";
   bool mounted_ = false;
 };
 

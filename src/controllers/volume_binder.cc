@@ -591,7 +591,10 @@ class VolumeBinderImpl : public VolumeBinder {
                                 {"resourceVersion", Str(Meta(claim), "resourceVersion")}};
       RETURN_IF_ERROR(UpdateVolume(pv));
     }
-    RETURN_IF_ERROR(SetVolumePhase(pv, "Bound"));
+    // The volume's claimRef, written first, is what reserves it; its phase
+    // only follows. So the claim is bound before the volume's phase is
+    // written: a pod waiting for the claim starts one write sooner, and a
+    // crash in between leaves a claimed volume whose next sync says Bound.
     if (Str(Spec(claim), "volumeName") != Name(pv) ||
         Annotation(claim, kBindCompletedAnnotation) != "yes" ||
         (claim_by_controller && Annotation(claim, kBoundByControllerAnnotation) != "yes")) {
@@ -602,7 +605,8 @@ class VolumeBinderImpl : public VolumeBinder {
       }
       RETURN_IF_ERROR(UpdateClaim(claim));
     }
-    return WriteBoundStatus(claim, pv, std::nullopt);
+    RETURN_IF_ERROR(WriteBoundStatus(claim, pv, std::nullopt));
+    return SetVolumePhase(pv, "Bound");
   }
 
   // The claim's status as a claim bound to pv; resize_error: the condition

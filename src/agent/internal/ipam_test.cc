@@ -9,20 +9,15 @@
 #include <vector>
 
 #include "agent/internal/sys.h"
+#include "base/testing/temp_dir.h"
 
 namespace kennel::agent::internal {
 namespace {
 
 class IpamTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/kennel-ipam-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { ASSERT_TRUE(RemoveTree(dir_).ok()); }
-
-  std::string dir_;
+  kennel::testing::TempDir temp_{"kennel-ipam"};
+  const std::string& dir_ = temp_.path();
 };
 
 TEST(CidrTest, ParsesAndRefuses) {

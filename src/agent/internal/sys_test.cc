@@ -10,6 +10,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "base/testing/temp_dir.h"
+
 namespace kennel::agent::internal {
 namespace {
 
@@ -17,14 +19,8 @@ namespace fs = std::filesystem;
 
 class SysTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/kennel-sys-test-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { ASSERT_TRUE(RemoveTree(dir_).ok()); }
-
-  std::string dir_;
+  kennel::testing::TempDir temp_{"kennel-sys-test"};
+  const std::string& dir_ = temp_.path();
 };
 
 TEST_F(SysTest, MakeDirsCreatesEveryMissingLevelAndAcceptsWhatExists) {
