@@ -89,6 +89,11 @@ spec:
   // A bare agent leaves its service proxy's table in place for its next
   // start (services keep working meanwhile); the test cleans up after it.
   kennel::e2e::Run({"nft", "delete", "table", "ip", "kennel_proxy_" + bridge});
+  // So does its node's (empty) cgroup, under cgroup v2 or v1's hierarchies.
+  for (const char* root : {"/sys/fs/cgroup", "/sys/fs/cgroup/cpu", "/sys/fs/cgroup/memory"}) {
+    std::string dir = std::string(root) + "/kennel/" + node;
+    if (::rmdir(dir.c_str()) != 0 && errno != ENOENT) ADD_FAILURE() << "rmdir " << dir;
+  }
 }
 
 TEST(AgentTest, RefusesToJoinWithAWrongToken) {
