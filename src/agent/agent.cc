@@ -656,9 +656,9 @@ class AgentImpl : public Agent {
     return Status::Ok();
   }
 
-  // A pod bound before its WaitForFirstConsumer claim is waits for the
-  // provisioner: the claim's Bound event wakes it at once (polling alone
-  // would add up to a poll period to every such pet's start).
+  // A pod bound to this node before its WaitForFirstConsumer claim is bound
+  // waits for the provisioner: the claim's Bound event wakes it at once
+  // (polling alone would add up to a poll period to every such pet's start).
   void WatchClaims() {
     claims_ = std::make_unique<client::Informer>(client_, client::kPersistentVolumeClaims, "");
     client::InformerHandler handler;
