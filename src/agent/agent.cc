@@ -704,7 +704,13 @@ class AgentImpl : public Agent {
             std::lock_guard lock(claim_waiters_mu_);
             claim_waiters_[claim_key].insert(pod_key);
           }
-          auto pvc = client_->Get(client::kPersistentVolumeClaims, ns, claim);
+          // From the claims informer, whose Bound event is what wakes this
+          // pod; the API only for a claim it has not seen (not synced yet, or
+          // no such claim: that error is the pod's to show).
+          StatusOr<json> pvc = [&]() -> StatusOr<json> {
+            if (auto cached = claims_->Find(claim_key)) return *cached;
+            return client_->Get(client::kPersistentVolumeClaims, ns, claim);
+          }();
           if (!pvc.ok()) {
             ForgetClaimWaiter(claim_key, pod_key);
             return pvc.status();
