@@ -52,6 +52,14 @@ void SchedulingQueue::ToActiveLocked(Entry& e) {
   cv_.notify_one();
 }
 
+void SchedulingQueue::ParkLocked(Entry& e, bool awaits_claim) {
+  DetachLocked(e);
+  e.where = Entry::Where::kParked;
+  e.parked_at = Clock::now();
+  e.awaits_claim = awaits_claim;
+  parked_.insert(&e);
+}
+
 void SchedulingQueue::ToBackoffLocked(Entry& e) {
   DetachLocked(e);
   e.where = Entry::Where::kBackoff;
@@ -106,9 +114,7 @@ void SchedulingQueue::Unschedulable(const std::string& key) {
   } else if (e.popped_at_move != move_seq_) {
     ToBackoffLocked(e);
   } else {
-    e.where = Entry::Where::kParked;
-    e.parked_at = Clock::now();
-    parked_.insert(&e);
+    ParkLocked(e, /*awaits_claim=*/false);
   }
 }
 
@@ -136,10 +142,7 @@ void SchedulingQueue::AwaitClaim(const std::string& key) {
     ToActiveLocked(e);
     return;
   }
-  e.where = Entry::Where::kParked;
-  e.parked_at = Clock::now();
-  e.awaits_claim = true;
-  parked_.insert(&e);
+  ParkLocked(e, /*awaits_claim=*/true);
 }
 
 void SchedulingQueue::ClaimChanged() {

@@ -89,6 +89,7 @@ class SchedulingQueue {
 
   void ToActiveLocked(Entry& e);
   void ToBackoffLocked(Entry& e);
+  void ParkLocked(Entry& e, bool awaits_claim);
   void DetachLocked(Entry& e);  // out of whichever container holds it
   void PromoteLocked(Clock::time_point now);
   std::chrono::milliseconds BackoffFor(int attempts) const;

@@ -45,8 +45,8 @@ StatusOr<std::string> AcquireLease(const std::string& dir, const Ipv4Cidr& cidr,
 Status ReleaseLeases(const std::string& dir, const std::string& pod_uid);
 
 // Removes every lease not held by one of the pods in keep (the pods an agent
-// found on its start), empty ones included: see AcquireLease on why a machine
-// crash may leave them.
+// found on its start), empty ones included: a machine crash may leave them
+// (see the top of this file).
 Status ReleaseLeasesExcept(const std::string& dir, const std::set<std::string>& keep);
 
 }  // namespace kennel::agent::internal
