@@ -27,7 +27,9 @@
 #include <cstdint>
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <string>
@@ -137,6 +139,36 @@ struct WatchResult {
   int64_t events = 0;
   int64_t expected = 0;
   Samples latency;
+  // Where a latency goes, per write: its own request's round trip (commit
+  // and fsync included), the first watcher's receive (the server's path to
+  // the fan-out) and last minus first (the fan-out to every watcher and this
+  // process's reading of it). A tail in `latency` is one of these.
+  Samples write_latency;
+  Samples first_latency;
+  Samples fanout;
+};
+
+// Earliest and latest receive time of one write's event over the watchers,
+// keyed by the write's send time (unique per write).
+class EventSpread {
+ public:
+  void Add(int64_t sent, int64_t received) {
+    std::lock_guard lock(mu_);  // contended only with --threads > 1
+    auto [it, fresh] = by_sent_.try_emplace(sent, received, received);
+    if (fresh) return;
+    it->second.first = std::min(it->second.first, received);
+    it->second.second = std::max(it->second.second, received);
+  }
+  void Report(WatchResult& r) const {
+    for (const auto& [sent, span] : by_sent_) {
+      r.first_latency.Add(span.first - sent);
+      r.fanout.Add(span.second - span.first);
+    }
+  }
+
+ private:
+  std::mutex mu_;
+  std::map<int64_t, std::pair<int64_t, int64_t>> by_sent_;
 };
 
 struct WatcherState {
@@ -152,6 +184,7 @@ WatchResult RunWatchPhase(const Endpoint& ep, ssl::context* ctx, const Options& 
   asio::io_context ioc;
   WatchResult result;
   std::vector<WatcherState> states(o.watchers);
+  EventSpread spread;
   // settled: watchers that opened or failed to; the writer starts once all have.
   std::atomic<int> ready{0}, settled{0};
   const int64_t ops = static_cast<int64_t>(o.watch_rate) * o.watch_seconds;
@@ -194,6 +227,7 @@ WatchResult RunWatchPhase(const Endpoint& ep, ssl::context* ctx, const Options& 
               int64_t sent = std::strtoll(line.data() + t + 5, nullptr, 10);
               ++st.events;
               st.latency.Add(received_ns - sent);
+              spread.Add(sent, received_ns);
             }
             st.pending.erase(0, start);
             return true;
@@ -244,6 +278,7 @@ WatchResult RunWatchPhase(const Endpoint& ep, ssl::context* ctx, const Options& 
           rv = ok ? ExtractResourceVersion(res.body()) : "";
         }
         result.writes = stats.ok;
+        result.write_latency = std::move(stats.latency);
         // Events arrive in revision order: once every watcher has seen this
         // one, it has seen (or lost) every event before it.
         co_await Timed(conn, http::verb::post, CollectionPath(),
@@ -257,6 +292,7 @@ WatchResult RunWatchPhase(const Endpoint& ep, ssl::context* ctx, const Options& 
     result.events += st.events;
     result.latency.Merge(st.latency);
   }
+  spread.Report(result);
   result.expected = result.writes * result.opened;
   return result;
 }
@@ -548,6 +584,13 @@ int RunKennel(Options o) {
   add("get_errors", count(l.get.stats.errors));
   add("update_errors", count(l.update.stats.errors));
   add("update_retries", count(l.update_retries));
+  // Added in session 11: the watch latency split (see WatchResult).
+  add("watch_write_p50_ms", Fixed(w.write_latency.PercentileMs(0.5), 2));
+  add("watch_write_p99_ms", Fixed(w.write_latency.PercentileMs(0.99), 2));
+  add("watch_first_p50_ms", Fixed(w.first_latency.PercentileMs(0.5), 2));
+  add("watch_first_p99_ms", Fixed(w.first_latency.PercentileMs(0.99), 2));
+  add("watch_fanout_p50_ms", Fixed(w.fanout.PercentileMs(0.5), 2));
+  add("watch_fanout_p99_ms", Fixed(w.fanout.PercentileMs(0.99), 2));
   std::printf("%s\n", line.c_str());
   return 0;
 }
