@@ -9,9 +9,9 @@
 //
 //   kennel_api_load kennel --url URL --token-file F --ca F [--clients N]
 //       [--seconds S] [--watchers W] [--watch-rate R] [--watch-seconds S]
-//       [--watch-only] [--sample-out F] [--threads T]
+//       [--watch-only] [--sample-out F] [--threads T] [--server-pid P]...
 //   kennel_api_load etcd --url http://127.0.0.1:P [--clients N] [--seconds S]
-//       [--value-file F]
+//       [--value-file F] [--server-pid P]...
 //   kennel_api_load free-port
 //
 // Against Kennel: a watch phase, then the load in three timed phases of
@@ -19,19 +19,29 @@
 // update-only (so each verb's rate is its own, and creates/s compares with
 // etcd's puts/s, which are the only thing the etcd run does).
 //
+// With --server-pid (repeatable: Kennel on etcd is two processes), each
+// phase also reports the CPU the server processes together and this one spent
+// per request (user + system time over the phase): a figure
+// that, unlike a rate on a shared 2-core machine, barely moves from run to
+// run, so a change's effect on cost shows where its effect on rate is noise.
+//
 // Each run prints human-readable notes on stderr and one `key=value …` line on
 // stdout that bench/run turns into the table and its last line.
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <ctime>
 #include <fstream>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -128,6 +138,49 @@ struct Options {
   bool watch_only = false;
   std::string sample_out;
   std::string value_file;
+  std::vector<int> server_pids;  // none: the servers' CPU is not measured
+};
+
+// CPU time (user + system) of a process, in nanoseconds: the server's from
+// /proc (clock ticks, 10 ms apart, so read it over phases of seconds), this
+// process's from its own clock. Threads that exited still count in both.
+struct CpuSample {
+  int64_t server_ns = 0;
+  int64_t self_ns = 0;
+};
+
+int64_t ProcessCpuNs(int pid) {
+  auto stat = ReadFile("/proc/" + std::to_string(pid) + "/stat");
+  if (!stat.ok()) return 0;
+  // The command name (field 2) may hold spaces; the fields after it do not.
+  size_t paren = stat->rfind(')');
+  if (paren == std::string::npos) return 0;
+  std::istringstream fields(stat->substr(paren + 2));
+  std::string skip;
+  for (int field = 3; field < 14; ++field) fields >> skip;
+  int64_t utime = 0, stime = 0;
+  fields >> utime >> stime;
+  return (utime + stime) * (1'000'000'000 / sysconf(_SC_CLK_TCK));
+}
+
+CpuSample SampleCpu(const std::vector<int>& server_pids) {
+  CpuSample sample;
+  for (int pid : server_pids) sample.server_ns += ProcessCpuNs(pid);
+  timespec self{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &self);
+  sample.self_ns = int64_t{self.tv_sec} * 1'000'000'000 + self.tv_nsec;
+  return sample;
+}
+
+// CPU spent between two samples, per operation, in microseconds.
+struct CpuPerOp {
+  double server_us = 0;
+  double self_us = 0;
+  static CpuPerOp Between(const CpuSample& from, const CpuSample& to, int64_t ops) {
+    if (ops <= 0) return {};
+    return {static_cast<double>(to.server_ns - from.server_ns) / 1e3 / static_cast<double>(ops),
+            static_cast<double>(to.self_ns - from.self_ns) / 1e3 / static_cast<double>(ops)};
+  }
 };
 
 // ---------------------------------------------------------------------------
@@ -146,6 +199,8 @@ struct WatchResult {
   Samples write_latency;
   Samples first_latency;
   Samples fanout;
+  // CPU samples at the writer's first write and after its end marker.
+  CpuSample cpu_start, cpu_end;
 };
 
 // Earliest and latest receive time of one write's event over the watchers,
@@ -258,6 +313,7 @@ WatchResult RunWatchPhase(const Endpoint& ep, ssl::context* ctx, const Options& 
         http::response<http::string_body> res;
         asio::steady_timer timer(co_await asio::this_coro::executor);
         std::string rv;
+        result.cpu_start = SampleCpu(o.server_pids);
         const auto start = Clock::now();
         const auto interval = std::chrono::nanoseconds(1'000'000'000LL / o.watch_rate);
         for (int64_t i = 0; i < ops; ++i) {
@@ -284,6 +340,8 @@ WatchResult RunWatchPhase(const Endpoint& ep, ssl::context* ctx, const Options& 
         co_await Timed(conn, http::verb::post, CollectionPath(),
                        ConfigMapJson("w" + RunTag() + "-end", "", R"("end":"1")"), 201, &stats,
                        &res, "watch end marker");
+        // The end marker's own fan-out goes on meanwhile: a 1/writes share.
+        result.cpu_end = SampleCpu(o.server_pids);
       },
       asio::detached);
 
@@ -304,6 +362,10 @@ struct PhaseClock {
   std::atomic<int> arrived{0};
   std::atomic<int64_t> start_ns{0};
   std::atomic<int64_t> end_ns{0};
+  // CPU when the phase started; the next phase's start (or the end of the
+  // load) closes it: every client has finished this phase by then.
+  CpuSample cpu_start;
+  std::vector<int> server_pids;
 
   // Waits for every client (up to 30 s for stragglers), then returns the time
   // at which this client stops issuing new requests.
@@ -311,7 +373,7 @@ struct PhaseClock {
     ++arrived;
     co_await WaitCount(arrived, clients, Clock::now() + std::chrono::seconds(30));
     int64_t expected = 0;
-    start_ns.compare_exchange_strong(expected, NowNs());
+    if (start_ns.compare_exchange_strong(expected, NowNs())) cpu_start = SampleCpu(server_pids);
     co_return start_ns.load() + int64_t{seconds} * 1'000'000'000;
   }
 
@@ -385,6 +447,7 @@ asio::awaitable<void> UpdateOwn(Conn& conn, ClientObjects& mine, size_t idx,
 struct PhaseResult {
   double seconds = 0;
   VerbStats stats;
+  CpuPerOp cpu;  // per successful request
   double Rate() const { return seconds > 0 ? static_cast<double>(stats.ok) / seconds : 0; }
 };
 
@@ -407,6 +470,7 @@ LoadResult RunLoadPhase(const Endpoint& ep, ssl::context* ctx, const Options& o)
   std::vector<ClientStats> per_client(o.clients);
   std::vector<ClientObjects> objects(o.clients);
   PhaseClock create_clock, get_clock, update_clock;
+  for (PhaseClock* p : {&create_clock, &get_clock, &update_clock}) p->server_pids = o.server_pids;
   const std::string payload(kPayloadBytes, 'x');
   std::string sample;
 
@@ -469,6 +533,7 @@ LoadResult RunLoadPhase(const Endpoint& ep, ssl::context* ctx, const Options& o)
         asio::detached);
   }
   RunContext(ioc, o.threads);
+  const CpuSample cpu_end = SampleCpu(o.server_pids);
 
   LoadResult result;
   result.create.seconds = create_clock.Seconds();
@@ -486,6 +551,11 @@ LoadResult RunLoadPhase(const Endpoint& ep, ssl::context* ctx, const Options& o)
     result.update_retries += r.update_retries;
     result.objects += static_cast<int64_t>(objects[c].names.size());
   }
+  result.create.cpu =
+      CpuPerOp::Between(create_clock.cpu_start, get_clock.cpu_start, result.create.stats.ok);
+  result.get.cpu =
+      CpuPerOp::Between(get_clock.cpu_start, update_clock.cpu_start, result.get.stats.ok);
+  result.update.cpu = CpuPerOp::Between(update_clock.cpu_start, cpu_end, result.update.stats.ok);
   if (!o.sample_out.empty() && !sample.empty()) {
     // What the server stored is the object it returned minus resourceVersion
     // (that is the key's revision, not part of the value).
@@ -591,6 +661,18 @@ int RunKennel(Options o) {
   add("watch_first_p99_ms", Fixed(w.first_latency.PercentileMs(0.99), 2));
   add("watch_fanout_p50_ms", Fixed(w.fanout.PercentileMs(0.5), 2));
   add("watch_fanout_p99_ms", Fixed(w.fanout.PercentileMs(0.99), 2));
+  if (!o.server_pids.empty()) {
+    // Added in session 12: CPU per request, the server's and this process's.
+    for (auto [verb, p] : {std::pair{"create", &l.create}, std::pair{"get", &l.get},
+                           std::pair{"update", &l.update}}) {
+      add(std::string("server_cpu_us_per_") + verb, Fixed(p->cpu.server_us, 1));
+      add(std::string("load_cpu_us_per_") + verb, Fixed(p->cpu.self_us, 1));
+    }
+    // Per event delivered to one watcher: the fan-out's unit of work.
+    CpuPerOp watch = CpuPerOp::Between(w.cpu_start, w.cpu_end, w.expected);
+    add("server_cpu_us_per_watch_delivery", Fixed(watch.server_us, 2));
+    add("load_cpu_us_per_watch_delivery", Fixed(watch.self_us, 2));
+  }
   std::printf("%s\n", line.c_str());
   return 0;
 }
@@ -627,6 +709,7 @@ int RunEtcd(Options o) {
   std::vector<VerbStats> per_client(o.clients);
   std::atomic<int> connected{0};
   std::atomic<int64_t> start_ns{0}, end_ns{0};
+  CpuSample cpu_start;
   for (int c = 0; c < o.clients; ++c) {
     asio::co_spawn(
         ConnExecutor(ioc, o.threads),
@@ -640,7 +723,8 @@ int RunEtcd(Options o) {
           ++connected;
           co_await WaitCount(connected, o.clients, Clock::now() + std::chrono::seconds(30));
           int64_t expected = 0;
-          start_ns.compare_exchange_strong(expected, NowNs());
+          if (start_ns.compare_exchange_strong(expected, NowNs()))
+            cpu_start = SampleCpu(o.server_pids);
           const int64_t stop = start_ns.load() + int64_t{o.seconds} * 1'000'000'000;
           http::response<http::string_body> res;
           for (int64_t i = 0; NowNs() < stop; ++i) {
@@ -660,6 +744,7 @@ int RunEtcd(Options o) {
         asio::detached);
   }
   RunContext(ioc, o.threads);
+  const CpuSample cpu_end = SampleCpu(o.server_pids);
   double seconds = static_cast<double>(end_ns.load() - start_ns.load()) / 1e9;
   VerbStats all;
   for (auto& r : per_client) {
@@ -669,11 +754,17 @@ int RunEtcd(Options o) {
   }
   std::printf(
       "clients=%d seconds=%d etcd_puts_per_s=%s etcd_put_p50_ms=%s etcd_put_p99_ms=%s "
-      "etcd_errors=%lld etcd_value_bytes=%zu\n",
+      "etcd_errors=%lld etcd_value_bytes=%zu",
       o.clients, o.seconds, Fixed(static_cast<double>(all.ok) / seconds, 0).c_str(),
       Fixed(all.latency.PercentileMs(0.5), 2).c_str(),
       Fixed(all.latency.PercentileMs(0.99), 2).c_str(), static_cast<long long>(all.errors),
       value.size());
+  if (!o.server_pids.empty()) {
+    CpuPerOp cpu = CpuPerOp::Between(cpu_start, cpu_end, all.ok);
+    std::printf(" etcd_cpu_us_per_put=%s etcd_load_cpu_us_per_put=%s",
+                Fixed(cpu.server_us, 1).c_str(), Fixed(cpu.self_us, 1).c_str());
+  }
+  std::printf("\n");
   return 0;
 }
 
@@ -699,6 +790,8 @@ int main(int argc, char** argv) {
     sub->add_option("--clients", o.clients, "Concurrent clients")->capture_default_str();
     sub->add_option("--seconds", o.seconds, "Duration of each load phase")->capture_default_str();
     sub->add_option("--threads", o.threads, "Client threads")->capture_default_str();
+    sub->add_option("--server-pid", o.server_pids,
+                    "Report the CPU per request of these processes (the servers), summed");
   };
   CLI::App* kennel = app.add_subcommand("kennel", "Drive a Kennel API server");
   common(kennel);
