@@ -518,9 +518,9 @@ class WatchStreamImpl : public WatchStream {
 
   std::vector<std::string> TakeInitialLines() override { return std::move(initial_); }
 
-  std::string Render(const store::Event& event) override {
+  WatchLine Render(const store::Event& event) override {
     auto selected = Select(event);
-    return selected ? Line(selected->first, selected->second) : "";
+    return selected ? Line(selected->first, selected->second) : nullptr;
   }
 
   std::optional<Object> RenderObject(const store::Event& event) override {
@@ -587,19 +587,13 @@ class WatchStreamImpl : public WatchStream {
     return {{"kind", info_.kind}, {"apiVersion", info_.ApiVersion()}, {"metadata", metadata}};
   }
 
-  std::string Line(const char* type, const DecodedPtr& decoded) {
+  WatchLine Line(const char* type, const DecodedPtr& decoded) {
     last_sent_revision_ = std::max(last_sent_revision_, last_revision_);
     if (representation_ != Representation::kObject) {
-      return json{{"type", type}, {"object", View(decoded->object)}}.dump() + "\n";
+      return std::make_shared<const std::string>(
+          json{{"type", type}, {"object", View(decoded->object)}}.dump() + "\n");
     }
-    std::string line;
-    line.reserve(decoded->text.size() + 32);
-    line += "{\"type\":\"";
-    line += type;
-    line += "\",\"object\":";
-    line += decoded->text;
-    line += "}\n";
-    return line;
+    return decoded->WatchLine(type);
   }
 
  private:
@@ -649,7 +643,7 @@ StatusOr<std::unique_ptr<WatchStream>> Handler::Impl::OpenWatch(const ApiRequest
     for (const auto& kv : range.kvs) {
       auto obj = Decode(kv);
       if (obj.ok() && filter.Matches((*obj)->object)) {
-        stream->AddInitial(stream->Line("ADDED", *obj));
+        stream->AddInitial(*stream->Line("ADDED", *obj));
       }
     }
     after = range.revision;

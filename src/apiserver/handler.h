@@ -43,18 +43,23 @@ struct ApiResponse {
   std::vector<std::pair<std::string, std::string>> headers;
 };
 
-// One open watch. The store thread hands raw events to the sink given to
-// OpenWatch; the consumer renders them on its own thread with Render(), so the
-// store's writer never pays for JSON work. Destroying the stream stops it.
+// One watch event line, newline-terminated. Shared: watchers that show an
+// event alike get the one line (DecodedObject::WatchLine).
+using WatchLine = std::shared_ptr<const std::string>;
+
+// One open watch. The store's dispatch thread hands raw events to the sink
+// given to OpenWatch; the consumer renders them with Render(), never on the
+// store's writer thread. Render, RenderObject and BookmarkLine may be called
+// from any thread, one at a time. Destroying the stream stops it.
 class WatchStream {
  public:
   virtual ~WatchStream() = default;
   // Newline-terminated event lines owed before any live event: the current
   // state as ADDED events when the watch started at "any"/"latest".
   virtual std::vector<std::string> TakeInitialLines() = 0;
-  // Zero or more lines (each newline-terminated) for one store event, after
-  // selector filtering: an object that stops matching is sent as DELETED.
-  virtual std::string Render(const store::Event& event) = 0;
+  // The line for one store event after selector filtering (an object that
+  // stops matching is sent as DELETED), or null when nothing is sent.
+  virtual WatchLine Render(const store::Event& event) = 0;
   // The same event as an object (none when nothing is sent), for a consumer
   // in this process: no serialization to be parsed back (the in-process
   // client's informers would otherwise parse every object of every kind

@@ -310,7 +310,9 @@ class HandlerTest : public ::testing::Test {
   static std::vector<json> RenderFrom(WatchStream& stream, const std::vector<store::Event>& events,
                                       size_t from) {
     std::string text;
-    for (size_t i = from; i < events.size(); ++i) text += stream.Render(events[i]);
+    for (size_t i = from; i < events.size(); ++i) {
+      if (WatchLine line = stream.Render(events[i])) text += *line;
+    }
     return Lines(text);
   }
 
@@ -1800,7 +1802,7 @@ TEST_F(HandlerTest, BookmarksCarryTheNewestRevision) {
   json b = MustCreate(kCms, ConfigMap("b"));  // does not match: no event line
   auto got = events.WaitFor(1);
   ASSERT_EQ(got.size(), 1u);
-  EXPECT_EQ(stream->Render(got[0]), "");
+  EXPECT_EQ(stream->Render(got[0]), nullptr);
   std::string bookmark = stream->BookmarkLine();
   std::vector<json> lines = Lines(bookmark);
   ASSERT_EQ(lines.size(), 1u) << bookmark;

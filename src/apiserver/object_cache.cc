@@ -1,8 +1,26 @@
 #include "apiserver/object_cache.h"
 
+#include <string_view>
+
 #include "apiserver/objects.h"
 
 namespace kennel::apiserver {
+
+std::shared_ptr<const std::string> DecodedObject::WatchLine(const char* type) const {
+  const std::string_view t(type);
+  const int slot = t == "ADDED" ? 0 : t == "MODIFIED" ? 1 : 2;
+  std::call_once(line_once_[slot], [&] {
+    std::string line;
+    line.reserve(text.size() + 32);
+    line += "{\"type\":\"";
+    line += t;
+    line += "\",\"object\":";
+    line += text;
+    line += "}\n";
+    lines_[slot] = std::make_shared<const std::string>(std::move(line));
+  });
+  return lines_[slot];
+}
 
 StatusOr<DecodedPtr> ObjectCache::Decode(const std::string& key, const std::string& value,
                                          int64_t revision) {

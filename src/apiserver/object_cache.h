@@ -27,6 +27,17 @@ struct DecodedObject {
   int64_t revision = 0;
   nlohmann::json object;  // metadata.resourceVersion set to revision
   std::string text;       // object.dump()
+
+  // `{"type":TYPE,"object":text}` and a newline: this object as a watch
+  // event line, for TYPE one of ADDED, MODIFIED, DELETED. Made on first use
+  // and shared, so an event fanned out to 100 watchers is rendered once (not
+  // 100 times). Call it only once the fields above are final.
+  std::shared_ptr<const std::string> WatchLine(const char* type) const;
+
+ private:
+  static constexpr int kWatchTypes = 3;
+  mutable std::once_flag line_once_[kWatchTypes];
+  mutable std::shared_ptr<const std::string> lines_[kWatchTypes];
 };
 using DecodedPtr = std::shared_ptr<const DecodedObject>;
 

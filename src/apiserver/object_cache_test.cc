@@ -58,5 +58,23 @@ TEST(ObjectCache, AnOlderRevisionNeverReplacesANewerOne) {
   EXPECT_EQ((*seven)->object["v"], 7);
 }
 
+TEST(ObjectCache, AWatchLineIsRenderedOnceAndShared) {
+  ObjectCache cache;
+  auto decoded = cache.Decode("/k", R"({"metadata":{"name":"k"}})", 3);
+  ASSERT_TRUE(decoded.ok());
+  auto added = (*decoded)->WatchLine("ADDED");
+  ASSERT_NE(added, nullptr);
+  EXPECT_EQ(*added, R"({"type":"ADDED","object":)" + (*decoded)->text + "}\n");
+  auto parsed = nlohmann::json::parse(*added);
+  EXPECT_EQ(parsed["object"]["metadata"]["resourceVersion"], "3");
+  // The next watcher of the same event gets the same bytes, not a copy.
+  EXPECT_EQ((*decoded)->WatchLine("ADDED").get(), added.get());
+  // Another type is another line.
+  auto deleted = (*decoded)->WatchLine("DELETED");
+  EXPECT_NE(deleted.get(), added.get());
+  EXPECT_EQ(nlohmann::json::parse(*deleted)["type"], "DELETED");
+  EXPECT_EQ(nlohmann::json::parse(*(*decoded)->WatchLine("MODIFIED"))["type"], "MODIFIED");
+}
+
 }  // namespace
 }  // namespace kennel::apiserver

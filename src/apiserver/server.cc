@@ -72,15 +72,30 @@ bool TokenMatches(const std::string& got, const std::string& want) {
   return diff == 0;
 }
 
-// What a watch connection's coroutine waits on: events queued by the store
-// thread, and a timer that the store thread cancels (through the strand) to
-// wake the coroutine.
+// What a watch connection's coroutine waits on: lines rendered by the
+// store's dispatch thread, and a timer that thread cancels (through the
+// executor) to wake the coroutine.
+//
+// Lines are rendered where the events arrive, not on the I/O thread: a fan-out
+// then runs on two cores at once (the dispatch thread renders watcher k+1
+// while the I/O thread sends watcher k), and the queue holds the line shared
+// by every watcher instead of a copy of each event's objects per watcher.
 struct WatchQueue {
   explicit WatchQueue(asio::any_io_executor ex) : timer(ex) {}
   std::mutex mu;
-  std::deque<store::Event> events;
+  // Renders events; null until OpenWatch has returned it, and again from just
+  // before it is destroyed. Used under mu only, which also keeps its Render
+  // and BookmarkLine calls one at a time.
+  WatchStream* stream = nullptr;
+  std::vector<store::Event> early;  // events that came while stream was null
+  std::vector<WatchLine> lines;     // rendered, in order, not yet sent
   bool wake_posted = false;
   asio::steady_timer timer;
+
+  // Under mu.
+  void RenderLocked(const store::Event& event) {
+    if (WatchLine line = stream->Render(event)) lines.push_back(std::move(line));
+  }
 };
 
 class ServerImpl : public Server {
@@ -345,10 +360,17 @@ asio::awaitable<void> ServerImpl::ServeWatch(Stream& stream,
                                              ApiRequest api_req) {
   auto ex = co_await asio::this_coro::executor;
   auto queue = std::make_shared<WatchQueue>(ex);
-  // Runs on the store's thread: queue the events and wake the coroutine.
+  // Runs on the store's dispatch thread: render the events and wake the
+  // coroutine.
   auto sink = [queue](const std::vector<store::Event>& events) {
     std::lock_guard<std::mutex> lock(queue->mu);
-    queue->events.insert(queue->events.end(), events.begin(), events.end());
+    if (queue->stream == nullptr) {
+      queue->early.insert(queue->early.end(), events.begin(), events.end());
+      return;
+    }
+    const size_t before = queue->lines.size();
+    for (const store::Event& e : events) queue->RenderLocked(e);
+    if (queue->lines.size() == before) return;  // nothing this watch shows
     if (!queue->wake_posted) {
       queue->wake_posted = true;
       asio::post(queue->timer.get_executor(), [queue] { queue->timer.cancel(); });
@@ -361,6 +383,21 @@ asio::awaitable<void> ServerImpl::ServeWatch(Stream& stream,
     co_return;
   }
   std::unique_ptr<WatchStream> watch = std::move(opened).value();
+  {
+    std::lock_guard<std::mutex> lock(queue->mu);
+    queue->stream = watch.get();
+    for (const store::Event& e : queue->early) queue->RenderLocked(e);
+    queue->early.clear();
+  }
+  // Declared after `watch`, so it runs first on every way out: the sink must
+  // not render with a stream that is being destroyed.
+  struct Detach {
+    WatchQueue* q;
+    ~Detach() {
+      std::lock_guard<std::mutex> lock(q->mu);
+      q->stream = nullptr;
+    }
+  } detach{queue.get()};
   metrics_->WatchOpened();
   struct Closer {
     Metrics* m;
@@ -389,30 +426,48 @@ asio::awaitable<void> ServerImpl::ServeWatch(Stream& stream,
                                asio::redirect_error(asio::use_awaitable, wec));
     co_return !wec;
   };
+  // Several lines, one chunk: the lines stay shared, nothing is copied here.
+  auto send_lines = [&](const std::vector<WatchLine>& lines) -> asio::awaitable<bool> {
+    if (lines.empty()) co_return true;
+    std::vector<asio::const_buffer> buffers;
+    buffers.reserve(lines.size());
+    for (const WatchLine& line : lines) buffers.push_back(asio::buffer(*line));
+    beast::error_code wec;
+    co_await asio::async_write(stream, http::make_chunk(buffers),
+                               asio::redirect_error(asio::use_awaitable, wec));
+    co_return !wec;
+  };
   std::string initial;
-  for (auto& line : watch->TakeInitialLines()) initial += line;
+  {
+    std::lock_guard<std::mutex> lock(queue->mu);
+    for (auto& line : watch->TakeInitialLines()) initial += line;
+  }
   if (!co_await send(initial)) co_return;
 
   auto next_bookmark = Clock::now() + kBookmarkInterval;
+  std::vector<WatchLine> lines;
   for (;;) {
-    std::deque<store::Event> events;
+    auto now = Clock::now();
+    const bool bookmark_due = now >= next_bookmark;
+    std::string bookmark;
     {
       std::lock_guard<std::mutex> lock(queue->mu);
-      events.swap(queue->events);
+      lines.swap(queue->lines);
       queue->wake_posted = false;
+      // Taken with the lines: it names the newest revision rendered, so it
+      // must go after every line rendered so far and before any later one.
+      if (bookmark_due) bookmark = watch->BookmarkLine();
     }
-    std::string out;
-    for (const auto& e : events) out += watch->Render(e);
-    if (!co_await send(out)) co_return;
-    auto now = Clock::now();
-    if (now >= deadline) break;
-    if (now >= next_bookmark) {
-      if (!co_await send(watch->BookmarkLine())) co_return;
+    if (!co_await send_lines(lines)) co_return;
+    lines.clear();
+    if (bookmark_due) {
+      if (!co_await send(bookmark)) co_return;
       next_bookmark = now + kBookmarkInterval;
     }
+    if (now >= deadline) break;
     {
       std::lock_guard<std::mutex> lock(queue->mu);
-      if (!queue->events.empty()) continue;
+      if (!queue->lines.empty()) continue;
     }
     queue->timer.expires_at(std::min(deadline, next_bookmark));
     co_await queue->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
